@@ -1,0 +1,62 @@
+/*
+ * capture.h - packet sources: capture files read as one stream, or a live
+ * interface.  The only module that includes libpcap.
+ *
+ * capture_dispatch() hands packets to a callback; the frame is borrowed
+ * until the callback returns.  Opening validates everything up front
+ * (every file readable and a capture, the filter compiles for each, the
+ * interface exists) so that bad input fails before any packet is read.
+ */
+#ifndef STREAMPROBE_CAPTURE_H
+#define STREAMPROBE_CAPTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CAPTURE_EOF	(-2)	/* every file read to its end */
+#define CAPTURE_ERROR	(-1)	/* read error; see capture_error() */
+
+struct capture;
+
+struct capture_conf {
+	const char *const	*files;		/* offline, read in order */
+	unsigned		 nfiles;
+	const char		*iface;		/* live, when nfiles == 0 */
+	const char		*bpf;		/* NULL: no filter */
+	int			 snaplen;	/* live */
+	bool			 promisc;	/* live */
+	int			 buffer_size;	/* live, bytes; 0 = default */
+	int			 timeout_ms;	/* live read timeout */
+};
+
+struct cap_pkt {
+	int64_t		ts_sec;
+	int64_t		ts_usec;	/* signed, as libpcap gives it */
+	uint32_t	caplen;
+	uint32_t	wirelen;
+	int		dlt;
+};
+
+struct capture_stats {
+	uint64_t	received;
+	uint64_t	dropped;	/* by the kernel: buffer full */
+	uint64_t	if_dropped;	/* by the interface/driver */
+};
+
+typedef void (*capture_cb)(void *arg, const struct cap_pkt *hdr,
+    const uint8_t *frame);
+
+struct capture *capture_open(const struct capture_conf *conf, char *errbuf,
+    size_t errlen);
+/* Up to max packets; returns the count (0 on a live timeout), CAPTURE_EOF
+ * or CAPTURE_ERROR. */
+int capture_dispatch(struct capture *cap, int max, capture_cb cb, void *arg);
+const char *capture_error(const struct capture *cap);
+void capture_breakloop(struct capture *cap);	/* async-signal-safe */
+bool capture_is_live(const struct capture *cap);
+int capture_stats(struct capture *cap, struct capture_stats *st);
+unsigned capture_files_done(const struct capture *cap);
+void capture_close(struct capture *cap);
+
+#endif

@@ -1,0 +1,94 @@
+/*
+ * columns.h - the flow columns, in NFStream's order and with its names.
+ *
+ * One table serves every output: CSV and JSON write these names and
+ * values, and the template files of the IPFIX/NetFlow exporters will map
+ * the same names to information elements.  column_value() turns a finished
+ * flow into typed values; formatting belongs to the exporters.
+ */
+#ifndef STREAMPROBE_COLUMNS_H
+#define STREAMPROBE_COLUMNS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "flowfeat.h"
+
+struct flow;
+
+enum col_group {
+	COLG_CORE,
+	COLG_TUNNEL,	/* tunnel_id: only when tunnel decoding is on */
+	COLG_STATS,
+	COLG_SPLT,
+	COLG_L7
+};
+
+enum col_type {
+	COLT_UINT,
+	COLT_INT,
+	COLT_DOUBLE,
+	COLT_STRING,
+	COLT_LIST	/* list of integers (SPLT) */
+};
+
+enum col_id {
+	COL_ID, COL_EXPIRATION_ID, COL_SRC_IP, COL_SRC_MAC, COL_SRC_OUI,
+	COL_SRC_PORT, COL_DST_IP, COL_DST_MAC, COL_DST_OUI, COL_DST_PORT,
+	COL_PROTOCOL, COL_IP_VERSION, COL_VLAN_ID, COL_TUNNEL_ID,
+	COL_BI_FIRST_SEEN, COL_BI_LAST_SEEN, COL_BI_DURATION, COL_BI_PACKETS,
+	COL_BI_BYTES,
+	COL_S2D_FIRST_SEEN, COL_S2D_LAST_SEEN, COL_S2D_DURATION,
+	COL_S2D_PACKETS, COL_S2D_BYTES,
+	COL_D2S_FIRST_SEEN, COL_D2S_LAST_SEEN, COL_D2S_DURATION,
+	COL_D2S_PACKETS, COL_D2S_BYTES,
+	/* {bidirectional,src2dst,dst2src}_{min,mean,stddev,max}_ps */
+	COL_PS_FIRST,
+	COL_PS_LAST = COL_PS_FIRST + 11,
+	/* {bidirectional,src2dst,dst2src}_{min,mean,stddev,max}_piat_ms */
+	COL_PIAT_FIRST,
+	COL_PIAT_LAST = COL_PIAT_FIRST + 11,
+	/* {bidirectional,src2dst,dst2src}_{syn,cwr,ece,urg,ack,psh,rst,fin}_packets */
+	COL_FLAGS_FIRST,
+	COL_FLAGS_LAST = COL_FLAGS_FIRST + 23,
+	COL_SPLT_DIRECTION, COL_SPLT_PS, COL_SPLT_PIAT_MS,
+	COL_COUNT
+};
+
+/* What an output needs to read a finished flow. */
+struct flow_view {
+	const struct flow		*flow;
+	const void			*ext;
+	const struct flowfeat_conf	*feat;
+	uint64_t			 id;	/* export order, from 0 */
+};
+
+struct col_value {
+	enum col_type	 type;
+	uint64_t	 u;
+	int64_t		 i;
+	double		 d;
+	const char	*s;		/* COLT_STRING: s[0..slen) */
+	unsigned	 slen;
+	unsigned	 n;		/* COLT_LIST: list[0..n) */
+	char		 buf[64];
+	int64_t		 list[FLOWFEAT_SPLT_MAX];
+};
+
+/* The columns an output carries, in order. */
+struct colset {
+	unsigned	n;
+	uint8_t		ids[COL_COUNT];
+};
+
+const char *column_name(enum col_id id);
+enum col_type column_type(enum col_id id);
+enum col_group column_group(enum col_id id);
+void colset_init(struct colset *cs, bool tunnels, bool statistics, bool splt);
+void column_value(const struct flow_view *v, enum col_id id,
+    struct col_value *out);
+
+/* NFStream's expiration_id for an end reason (0 idle, 1 active, -1 other). */
+int column_expiration_id(int end_reason);
+
+#endif

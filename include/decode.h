@@ -1,0 +1,99 @@
+/*
+ * decode.h - pure L2..L4 packet decoding into a pkt_view.
+ *
+ * Semantics are NFStream 6.5.4's packet parser (lib_engine.c), quirks
+ * included, so that the flows built from a pkt_view equal NFStream's; the
+ * two deliberate differences (DLT_LINUX_SLL2 decoded, 802.1ad S-tags walked)
+ * are documented in README.md.  decode_packet() allocates nothing, keeps no
+ * state and never logs: a rejected frame returns the reason, which the
+ * caller counts.
+ */
+#ifndef STREAMPROBE_DECODE_H
+#define STREAMPROBE_DECODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Link types we decode (values of pcap_datalink()). */
+#define DECODE_DLT_NULL			0
+#define DECODE_DLT_EN10MB		1
+#define DECODE_DLT_PPP			9
+#define DECODE_DLT_RAW			12
+#define DECODE_DLT_PPP_SERIAL		50
+#define DECODE_DLT_C_HDLC		104
+#define DECODE_DLT_LINUX_SLL		113
+#define DECODE_DLT_IEEE802_11_RADIO	127
+#define DECODE_DLT_IPV4			228
+#define DECODE_DLT_IPV6			229
+#define DECODE_DLT_LINUX_SLL2		276
+
+/* tunnel_id values: nDPI's ndpi_packet_tunnel numbering, as NFStream. */
+enum tunnel_id {
+	TUNNEL_NONE = 0,
+	TUNNEL_GTP = 1,
+	TUNNEL_CAPWAP = 2,
+	TUNNEL_TZSP = 3
+};
+
+/* Accounting modes: which per-packet size feeds byte and size features. */
+enum pkt_size_kind {
+	PKT_SIZE_RAW = 0,	/* pcap wire length */
+	PKT_SIZE_IP = 1,	/* IPv4 total length, IPv6 payload length */
+	PKT_SIZE_TRANSPORT = 2,
+	PKT_SIZE_PAYLOAD = 3,
+	PKT_SIZE_KINDS = 4
+};
+
+/* Why a frame was not metered.  Keep decode_result_name() in step. */
+enum decode_result {
+	DECODE_OK = 0,
+	DECODE_SHORT_FRAME,		/* fewer than 28 captured bytes */
+	DECODE_UNSUPPORTED_DLT,
+	DECODE_STP_FRAME,		/* 802.3/LLC spanning tree */
+	DECODE_WIFI_BAD_FCS,
+	DECODE_WIFI_NOT_DATA,
+	DECODE_TRUNCATED_L2,		/* link header or tags not captured */
+	DECODE_NOT_IP,			/* no IPv4/IPv6 header (ARP, ...) */
+	DECODE_TRUNCATED_IP,		/* IP header not captured */
+	DECODE_BAD_IPV4_HEADER,		/* ihl/total length inconsistent */
+	DECODE_IPV4_FRAGMENT,		/* non-first fragment */
+	DECODE_IPV6_TRUNCATED,		/* IPv6 payload not fully captured */
+	DECODE_IPV6_EXT_HEADER,		/* bad extension header, fragment, no-next */
+	DECODE_TRUNCATED_TUNNEL,
+	DECODE_TRUNCATED_L4,		/* ports/flags not captured */
+	DECODE_RESULT_COUNT
+};
+
+struct decode_conf {
+	int	dlt;		/* pcap_datalink() of the source */
+	bool	decode_tunnels;	/* GTP-U, TZSP, CAPWAP (IP-in-IP always) */
+};
+
+/*
+ * A decoded packet.  Addresses are in network byte order; an IPv4 address
+ * fills addr[0..3] and leaves the rest zero.  l3 borrows the capture buffer
+ * and is valid only until the capture callback returns.
+ */
+struct pkt_view {
+	uint8_t		 src_addr[16];
+	uint8_t		 dst_addr[16];
+	uint16_t	 src_port;
+	uint16_t	 dst_port;
+	uint16_t	 vlan_id;
+	uint8_t		 protocol;
+	uint8_t		 ip_version;
+	uint8_t		 tunnel_id;
+	uint8_t		 tcp_flags;	/* TCP header byte 13 (FIN=0x01..CWR=0x80) */
+	uint8_t		 src_mac[6];
+	uint8_t		 dst_mac[6];
+	uint16_t	 size[PKT_SIZE_KINDS];
+	const uint8_t	*l3;		/* innermost IP header */
+	uint16_t	 l3_len;	/* captured bytes from l3 to frame end */
+};
+
+enum decode_result decode_packet(const struct decode_conf *conf,
+    const uint8_t *frame, uint32_t caplen, uint32_t wirelen,
+    struct pkt_view *pv);
+const char *decode_result_name(enum decode_result r);
+
+#endif

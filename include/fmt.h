@@ -1,0 +1,32 @@
+/*
+ * fmt.h - allocation-free number and string formatting for the outputs.
+ *
+ * fmt_double() writes a double exactly as Python's repr() does (shortest
+ * text that reads back to the same double, "54.0", "1e-05"), which is how
+ * NFStream's CSV writes floats.  Buffers must hold FMT_NUM_MAX bytes.
+ */
+#ifndef STREAMPROBE_FMT_H
+#define STREAMPROBE_FMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FMT_NUM_MAX	32
+
+size_t fmt_u64(char *buf, uint64_t v);
+size_t fmt_i64(char *buf, int64_t v);
+size_t fmt_double(char *buf, double v);
+
+/* A growable output line (the exporters' scratch buffer). */
+struct strbuf {
+	char	*p;
+	size_t	 len;
+	size_t	 cap;
+};
+
+int strbuf_reserve(struct strbuf *sb, size_t more);
+int strbuf_add(struct strbuf *sb, const char *s, size_t n);
+int strbuf_addc(struct strbuf *sb, char c);
+void strbuf_free(struct strbuf *sb);
+
+#endif

@@ -1,0 +1,255 @@
+/*
+ * capture.c - libpcap sources.
+ *
+ *	capture_open()		validate and open files or an interface
+ *	capture_dispatch()	packets to a callback; files chained as one stream
+ *	capture_error(), capture_breakloop(), capture_is_live()
+ *	capture_stats(), capture_files_done(), capture_close()
+ */
+#define _DEFAULT_SOURCE	/* libpcap needs the BSD u_char types */
+#include <pcap/pcap.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture.h"
+
+struct capture {
+	struct capture_conf	 conf;
+	pcap_t			*p;
+	unsigned		 next_file;	/* index of the file after p */
+	int			 dlt;
+	capture_cb		 cb;
+	void			*cb_arg;
+	volatile sig_atomic_t	 stop;
+	char			 error[PCAP_ERRBUF_SIZE + 256];
+};
+
+/* NFStream compiles filters optimised, with netmask 255.255.255.0. */
+static int
+set_filter(pcap_t *p, const char *bpf, const char *what, char *errbuf,
+    size_t errlen)
+{
+	struct bpf_program prog;
+
+	if (bpf == NULL)
+		return 0;
+	if (pcap_compile(p, &prog, bpf, 1, 0xffffff00) != 0) {
+		snprintf(errbuf, errlen, "bad BPF filter \"%s\" for %s: %s", bpf,
+		    what, pcap_geterr(p));
+		return -1;
+	}
+	if (pcap_setfilter(p, &prog) != 0) {
+		snprintf(errbuf, errlen, "cannot apply BPF filter to %s: %s",
+		    what, pcap_geterr(p));
+		pcap_freecode(&prog);
+		return -1;
+	}
+	pcap_freecode(&prog);
+	return 0;
+}
+
+static pcap_t *
+open_file(const char *path, const char *bpf, char *errbuf, size_t errlen)
+{
+	char perr[PCAP_ERRBUF_SIZE];
+	pcap_t *p;
+
+	perr[0] = '\0';
+	if ((p = pcap_open_offline(path, perr)) == NULL) {
+		snprintf(errbuf, errlen, "cannot read capture file %s: %s", path,
+		    perr);
+		return NULL;
+	}
+	if (set_filter(p, bpf, path, errbuf, errlen) != 0) {
+		pcap_close(p);
+		return NULL;
+	}
+	return p;
+}
+
+static pcap_t *
+open_live(const struct capture_conf *c, char *errbuf, size_t errlen)
+{
+	char perr[PCAP_ERRBUF_SIZE];
+	pcap_t *p;
+	int rc;
+
+	perr[0] = '\0';
+	if ((p = pcap_create(c->iface, perr)) == NULL) {
+		snprintf(errbuf, errlen, "cannot open interface %s: %s", c->iface,
+		    perr);
+		return NULL;
+	}
+	if (pcap_set_snaplen(p, c->snaplen) != 0 ||
+	    pcap_set_promisc(p, c->promisc ? 1 : 0) != 0 ||
+	    pcap_set_timeout(p, c->timeout_ms) != 0 ||
+	    (c->buffer_size > 0 && pcap_set_buffer_size(p, c->buffer_size) != 0)) {
+		snprintf(errbuf, errlen, "cannot configure interface %s",
+		    c->iface);
+		pcap_close(p);
+		return NULL;
+	}
+	rc = pcap_activate(p);
+	if (rc < 0) {
+		if (rc == PCAP_ERROR_NO_SUCH_DEVICE)
+			snprintf(errbuf, errlen, "unknown interface %s: %s",
+			    c->iface, pcap_geterr(p));
+		else if (rc == PCAP_ERROR_PERM_DENIED)
+			snprintf(errbuf, errlen, "no permission to capture on %s "
+			    "(run as root or grant CAP_NET_RAW): %s", c->iface,
+			    pcap_geterr(p));
+		else
+			snprintf(errbuf, errlen, "cannot capture on %s: %s (%s)",
+			    c->iface, pcap_statustostr(rc), pcap_geterr(p));
+		pcap_close(p);
+		return NULL;
+	}
+	if (set_filter(p, c->bpf, c->iface, errbuf, errlen) != 0) {
+		pcap_close(p);
+		return NULL;
+	}
+	return p;
+}
+
+struct capture *
+capture_open(const struct capture_conf *conf, char *errbuf, size_t errlen)
+{
+	struct capture *cap;
+	pcap_t *p;
+	unsigned i;
+
+	if ((cap = calloc(1, sizeof(*cap))) == NULL) {
+		snprintf(errbuf, errlen, "out of memory");
+		return NULL;
+	}
+	cap->conf = *conf;
+	if (conf->nfiles == 0) {
+		if ((cap->p = open_live(conf, errbuf, errlen)) == NULL) {
+			free(cap);
+			return NULL;
+		}
+		cap->dlt = pcap_datalink(cap->p);
+		return cap;
+	}
+	/* Check every file before reading any, so bad input fails early. */
+	for (i = 1; i < conf->nfiles; i++) {
+		if ((p = open_file(conf->files[i], conf->bpf, errbuf, errlen)) ==
+		    NULL) {
+			free(cap);
+			return NULL;
+		}
+		pcap_close(p);
+	}
+	if ((cap->p = open_file(conf->files[0], conf->bpf, errbuf, errlen)) ==
+	    NULL) {
+		free(cap);
+		return NULL;
+	}
+	cap->dlt = pcap_datalink(cap->p);
+	cap->next_file = 1;
+	return cap;
+}
+
+static void
+on_pcap_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+	struct capture *cap = (struct capture *)(void *)user;
+	struct cap_pkt hdr;
+
+	hdr.ts_sec = (int64_t)h->ts.tv_sec;
+	hdr.ts_usec = (int64_t)h->ts.tv_usec;
+	hdr.caplen = h->caplen;
+	hdr.wirelen = h->len;
+	hdr.dlt = cap->dlt;
+	cap->cb(cap->cb_arg, &hdr, bytes);
+}
+
+int
+capture_dispatch(struct capture *cap, int max, capture_cb cb, void *arg)
+{
+	int n;
+
+	cap->cb = cb;
+	cap->cb_arg = arg;
+	for (;;) {
+		if (cap->p == NULL)
+			return CAPTURE_EOF;
+		if (cap->stop)
+			return 0;
+		n = pcap_dispatch(cap->p, max, on_pcap_packet, (u_char *)cap);
+		if (n == PCAP_ERROR_BREAK)
+			return 0;
+		if (n == PCAP_ERROR) {
+			snprintf(cap->error, sizeof(cap->error), "%s: %s",
+			    cap->conf.nfiles ? cap->conf.files[cap->next_file - 1] :
+			    cap->conf.iface, pcap_geterr(cap->p));
+			return CAPTURE_ERROR;
+		}
+		if (n > 0 || cap->conf.nfiles == 0)
+			return n;
+		/* End of this file: continue with the next one. */
+		pcap_close(cap->p);
+		cap->p = NULL;
+		if (cap->next_file >= cap->conf.nfiles)
+			return CAPTURE_EOF;
+		if ((cap->p = open_file(cap->conf.files[cap->next_file],
+		    cap->conf.bpf, cap->error, sizeof(cap->error))) == NULL)
+			return CAPTURE_ERROR;
+		cap->dlt = pcap_datalink(cap->p);
+		cap->next_file++;
+	}
+}
+
+const char *
+capture_error(const struct capture *cap)
+{
+	return cap->error;
+}
+
+void
+capture_breakloop(struct capture *cap)
+{
+	cap->stop = 1;
+	if (cap->p != NULL)
+		pcap_breakloop(cap->p);
+}
+
+bool
+capture_is_live(const struct capture *cap)
+{
+	return cap->conf.nfiles == 0;
+}
+
+int
+capture_stats(struct capture *cap, struct capture_stats *st)
+{
+	struct pcap_stat ps;
+
+	memset(st, 0, sizeof(*st));
+	if (cap->conf.nfiles != 0 || cap->p == NULL)
+		return -1;
+	if (pcap_stats(cap->p, &ps) != 0)
+		return -1;
+	st->received = ps.ps_recv;
+	st->dropped = ps.ps_drop;
+	st->if_dropped = ps.ps_ifdrop;
+	return 0;
+}
+
+unsigned
+capture_files_done(const struct capture *cap)
+{
+	return cap->p == NULL ? cap->conf.nfiles : cap->next_file - 1;
+}
+
+void
+capture_close(struct capture *cap)
+{
+	if (cap == NULL)
+		return;
+	if (cap->p != NULL)
+		pcap_close(cap->p);
+	free(cap);
+}

@@ -1,0 +1,21 @@
+/*
+ * exporter.c - exporter registry.
+ *
+ *	exporter_open()		the constructor for an exporter kind
+ */
+#include <stdio.h>
+
+#include "exporter.h"
+
+struct exporter *
+exporter_open(const struct exporter_conf *conf, const struct colset *cols,
+    char *errbuf, size_t errlen)
+{
+	switch (conf->kind) {
+	case EXPORTER_CSV:
+	case EXPORTER_JSON:
+		return export_text_open(conf, cols, errbuf, errlen);
+	}
+	snprintf(errbuf, errlen, "unknown exporter kind %d", (int)conf->kind);
+	return NULL;
+}

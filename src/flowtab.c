@@ -1,0 +1,340 @@
+/*
+ * flowtab.c - the flow cache.
+ *
+ *	flowtab_create/destroy()	pool, index and lists
+ *	flowtab_lookup()		per-packet find-or-create with arrival expiry
+ *	flowtab_expire_idle()		LRU-tail idle expiry, bounded work
+ *	flowtab_flush()			end everything, creation order
+ *	flowtab_stats(), flowtab_bytes_per_flow()
+ *
+ * Entries live in one anonymous mapping reserved for max_flows entries at
+ * start-up (pages are committed by the kernel as the table fills), so the
+ * per-packet path never allocates.  Entry 0 is never used: index 0 means
+ * "none" in every link.  Each entry is
+ *	[struct ft_links][struct flow][ext_size bytes of caller state]
+ * The hash index chains through ft_links.hnext; every lookup compares the
+ * full key, never the hash alone.
+ *
+ * Idle expiry pops the LRU tail instead of NFStream's scan of the oldest
+ * created flows, which can be blocked by one busy flow: flows then leave the
+ * cache earlier but with the same content (a packet after an idle gap splits
+ * the flow either way), only the export order differs.
+ */
+#define _DEFAULT_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "decode.h"
+#include "flowtab.h"
+
+#define NIL 0u
+
+struct ft_links {
+	uint32_t	hash;
+	uint32_t	hnext;
+	uint32_t	lru_prev;	/* towards the most recently used */
+	uint32_t	lru_next;	/* towards the least recently used */
+	uint32_t	fifo_prev;	/* towards the oldest created */
+	uint32_t	fifo_next;
+};
+
+struct flowtab {
+	struct flowtab_conf	 conf;
+	uint8_t			*pool;
+	size_t			 pool_bytes;
+	size_t			 entry_size;
+	uint32_t		 pool_used;	/* entries ever handed out, +1 */
+	uint32_t		 free_head;
+	uint32_t		*buckets;
+	uint32_t		 bucket_mask;
+	uint32_t		 lru_head, lru_tail;
+	uint32_t		 fifo_head, fifo_tail;
+	uint64_t		 seed;
+	struct flowtab_stats	 stats;
+};
+
+static inline struct ft_links *
+entry_links(const struct flowtab *ft, uint32_t idx)
+{
+	return (struct ft_links *)(void *)(ft->pool + (size_t)idx * ft->entry_size);
+}
+
+static inline struct flow *
+entry_flow(const struct flowtab *ft, uint32_t idx)
+{
+	return (struct flow *)(void *)(entry_links(ft, idx) + 1);
+}
+
+static inline uint64_t
+hash_mix(uint64_t h, uint64_t v)
+{
+	h ^= v;
+	h *= 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 29);
+}
+
+static uint32_t
+key_hash(const struct flowtab *ft, const struct flow_key *k)
+{
+	uint64_t w[sizeof(*k) / 8], h = ft->seed;
+	size_t i;
+
+	memcpy(w, k, sizeof(w));
+	for (i = 0; i < sizeof(w) / sizeof(w[0]); i++)
+		h = hash_mix(h, w[i]);
+	h ^= h >> 32;
+	return (uint32_t)h;
+}
+
+struct flowtab *
+flowtab_create(const struct flowtab_conf *conf, char *errbuf, size_t errlen)
+{
+	struct flowtab *ft;
+	uint32_t nb = 1;
+
+	if (conf->max_flows == 0 || conf->max_flows > (1u << 30)) {
+		snprintf(errbuf, errlen, "max flows must be 1..%u", 1u << 30);
+		return NULL;
+	}
+	if ((ft = calloc(1, sizeof(*ft))) == NULL) {
+		snprintf(errbuf, errlen, "out of memory");
+		return NULL;
+	}
+	ft->conf = *conf;
+	ft->entry_size = (sizeof(struct ft_links) + sizeof(struct flow) +
+	    conf->ext_size + 7) & ~(size_t)7;
+	ft->pool_bytes = ((size_t)conf->max_flows + 1) * ft->entry_size;
+	/* Reserve address space only; the kernel commits pages on first use. */
+	ft->pool = mmap(NULL, ft->pool_bytes, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (ft->pool == MAP_FAILED) {
+		snprintf(errbuf, errlen, "cannot reserve %zu bytes for %u flows",
+		    ft->pool_bytes, conf->max_flows);
+		free(ft);
+		return NULL;
+	}
+	while (nb < conf->max_flows)
+		nb <<= 1;
+	if ((ft->buckets = calloc(nb, sizeof(*ft->buckets))) == NULL) {
+		snprintf(errbuf, errlen, "out of memory for the flow index");
+		munmap(ft->pool, ft->pool_bytes);
+		free(ft);
+		return NULL;
+	}
+	ft->bucket_mask = nb - 1;
+	ft->pool_used = 1;
+	ft->seed = (uint64_t)time(NULL) * 0x2545f4914f6cdd1dULL ^ (uintptr_t)ft;
+	return ft;
+}
+
+void
+flowtab_destroy(struct flowtab *ft)
+{
+	if (ft == NULL)
+		return;
+	munmap(ft->pool, ft->pool_bytes);
+	free(ft->buckets);
+	free(ft);
+}
+
+static void
+lru_unlink(struct flowtab *ft, uint32_t idx, struct ft_links *l)
+{
+	if (l->lru_prev != NIL)
+		entry_links(ft, l->lru_prev)->lru_next = l->lru_next;
+	else
+		ft->lru_head = l->lru_next;
+	if (l->lru_next != NIL)
+		entry_links(ft, l->lru_next)->lru_prev = l->lru_prev;
+	else
+		ft->lru_tail = l->lru_prev;
+	(void)idx;
+}
+
+static void
+lru_push_head(struct flowtab *ft, uint32_t idx, struct ft_links *l)
+{
+	l->lru_prev = NIL;
+	l->lru_next = ft->lru_head;
+	if (ft->lru_head != NIL)
+		entry_links(ft, ft->lru_head)->lru_prev = idx;
+	else
+		ft->lru_tail = idx;
+	ft->lru_head = idx;
+}
+
+static void
+fifo_unlink(struct flowtab *ft, struct ft_links *l)
+{
+	if (l->fifo_prev != NIL)
+		entry_links(ft, l->fifo_prev)->fifo_next = l->fifo_next;
+	else
+		ft->fifo_head = l->fifo_next;
+	if (l->fifo_next != NIL)
+		entry_links(ft, l->fifo_next)->fifo_prev = l->fifo_prev;
+	else
+		ft->fifo_tail = l->fifo_prev;
+}
+
+static void
+fifo_push_tail(struct flowtab *ft, uint32_t idx, struct ft_links *l)
+{
+	l->fifo_next = NIL;
+	l->fifo_prev = ft->fifo_tail;
+	if (ft->fifo_tail != NIL)
+		entry_links(ft, ft->fifo_tail)->fifo_next = idx;
+	else
+		ft->fifo_head = idx;
+	ft->fifo_tail = idx;
+}
+
+static void
+hash_unlink(struct flowtab *ft, uint32_t idx, struct ft_links *l)
+{
+	uint32_t *pp = &ft->buckets[l->hash & ft->bucket_mask];
+
+	while (*pp != idx)
+		pp = &entry_links(ft, *pp)->hnext;
+	*pp = l->hnext;
+}
+
+/* Hand the flow to the sink, then return its entry to the free list. */
+static void
+entry_expire(struct flowtab *ft, uint32_t idx, enum flow_end_reason reason)
+{
+	struct ft_links *l = entry_links(ft, idx);
+	struct flow *f = entry_flow(ft, idx);
+
+	f->end_reason = (uint8_t)reason;
+	ft->conf.sink(f, ft->conf.sink_arg);
+	hash_unlink(ft, idx, l);
+	lru_unlink(ft, idx, l);
+	fifo_unlink(ft, l);
+	l->hnext = ft->free_head;
+	ft->free_head = idx;
+	ft->stats.active--;
+	switch (reason) {
+	case FLOW_END_IDLE:
+		ft->stats.expired_idle++;
+		break;
+	case FLOW_END_ACTIVE:
+		ft->stats.expired_active++;
+		break;
+	case FLOW_END_LACK_OF_RESOURCES:
+		ft->stats.evicted++;
+		break;
+	default:
+		ft->stats.flushed++;
+		break;
+	}
+}
+
+static uint32_t
+entry_alloc(struct flowtab *ft)
+{
+	uint32_t idx;
+
+	if (ft->free_head != NIL) {
+		idx = ft->free_head;
+		ft->free_head = entry_links(ft, idx)->hnext;
+		return idx;
+	}
+	if (ft->pool_used <= ft->conf.max_flows)
+		return ft->pool_used++;
+	/* Full: make room by ending the least recently used flow. */
+	entry_expire(ft, ft->lru_tail, FLOW_END_LACK_OF_RESOURCES);
+	idx = ft->free_head;
+	ft->free_head = entry_links(ft, idx)->hnext;
+	return idx;
+}
+
+struct flow *
+flowtab_lookup(struct flowtab *ft, const struct pkt_view *pv, uint64_t now_ms,
+    enum flow_dir *dir)
+{
+	struct flow_key key;
+	struct ft_links *l;
+	struct flow *f;
+	uint32_t h, idx;
+	uint8_t src_end;
+
+	flow_key_from_pkt(pv, &key, &src_end);
+	h = key_hash(ft, &key);
+	for (idx = ft->buckets[h & ft->bucket_mask]; idx != NIL; idx = l->hnext) {
+		l = entry_links(ft, idx);
+		if (l->hash == h &&
+		    memcmp(&entry_flow(ft, idx)->key, &key, sizeof(key)) == 0)
+			break;
+	}
+	if (idx != NIL) {
+		f = entry_flow(ft, idx);
+		if (now_ms - flow_last_ms(f) >= ft->conf.idle_timeout_ms) {
+			entry_expire(ft, idx, FLOW_END_IDLE);
+		} else if (now_ms - flow_first_ms(f) >=
+		    ft->conf.active_timeout_ms) {
+			entry_expire(ft, idx, FLOW_END_ACTIVE);
+		} else {
+			if (ft->lru_head != idx) {
+				lru_unlink(ft, idx, l);
+				lru_push_head(ft, idx, l);
+			}
+			*dir = flow_packet_dir(f, src_end);
+			return f;
+		}
+	}
+
+	idx = entry_alloc(ft);
+	l = entry_links(ft, idx);
+	f = entry_flow(ft, idx);
+	memset(f, 0, sizeof(*f) + ft->conf.ext_size);
+	f->key = key;
+	f->src_end = src_end;
+	memcpy(f->src_mac, pv->src_mac, sizeof(f->src_mac));
+	memcpy(f->dst_mac, pv->dst_mac, sizeof(f->dst_mac));
+	l->hash = h;
+	l->hnext = ft->buckets[h & ft->bucket_mask];
+	ft->buckets[h & ft->bucket_mask] = idx;
+	lru_push_head(ft, idx, l);
+	fifo_push_tail(ft, idx, l);
+	ft->stats.created++;
+	if (++ft->stats.active > ft->stats.peak_active)
+		ft->stats.peak_active = ft->stats.active;
+	*dir = FLOW_DIR_SRC2DST;
+	return f;
+}
+
+unsigned
+flowtab_expire_idle(struct flowtab *ft, uint64_t now_ms, unsigned budget)
+{
+	unsigned n = 0;
+
+	while (n < budget && ft->lru_tail != NIL &&
+	    now_ms - flow_last_ms(entry_flow(ft, ft->lru_tail)) >=
+	    ft->conf.idle_timeout_ms) {
+		entry_expire(ft, ft->lru_tail, FLOW_END_IDLE);
+		n++;
+	}
+	return n;
+}
+
+void
+flowtab_flush(struct flowtab *ft, enum flow_end_reason reason)
+{
+	while (ft->fifo_head != NIL)
+		entry_expire(ft, ft->fifo_head, reason);
+}
+
+const struct flowtab_stats *
+flowtab_stats(const struct flowtab *ft)
+{
+	return &ft->stats;
+}
+
+size_t
+flowtab_bytes_per_flow(const struct flowtab *ft)
+{
+	return ft->entry_size + sizeof(ft->buckets[0]);
+}

@@ -1,0 +1,151 @@
+/*
+ * fmt.c - number formatting and a small growable buffer.
+ *
+ *	fmt_u64(), fmt_i64()	decimal integers
+ *	fmt_double()		Python repr() of a double
+ *	strbuf_*()		append-only line buffer
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fmt.h"
+
+size_t
+fmt_u64(char *buf, uint64_t v)
+{
+	char tmp[24];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	for (i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	buf[n] = '\0';
+	return n;
+}
+
+size_t
+fmt_i64(char *buf, int64_t v)
+{
+	if (v < 0) {
+		buf[0] = '-';
+		return 1 + fmt_u64(buf + 1, (uint64_t)0 - (uint64_t)v);
+	}
+	return fmt_u64(buf, (uint64_t)v);
+}
+
+/*
+ * Shortest round-trip digits: a double that survives 15 significant digits
+ * has its shortest form inside that rounding (trailing zeros stripped);
+ * otherwise 16, and 17 always works.  Then lay the digits out with
+ * Python's rules: positional for exponents -4..15, else d.ddde+XX.
+ */
+size_t
+fmt_double(char *buf, double v)
+{
+	char tmp[40], digits[20];
+	int p, exp, nd = 0, i, k = 0;
+	const char *s, *e;
+
+	if (isnan(v))
+		return (size_t)snprintf(buf, FMT_NUM_MAX, "nan");
+	if (isinf(v))
+		return (size_t)snprintf(buf, FMT_NUM_MAX, v < 0 ? "-inf" : "inf");
+	if (v == 0)
+		return (size_t)snprintf(buf, FMT_NUM_MAX, signbit(v) ? "-0.0" : "0.0");
+	for (p = 15; p < 17; p++) {
+		snprintf(tmp, sizeof(tmp), "%.*e", p - 1, v);
+		if (strtod(tmp, NULL) == v)
+			break;
+	}
+	if (p == 17)
+		snprintf(tmp, sizeof(tmp), "%.*e", p - 1, v);
+	s = tmp;
+	if (*s == '-') {
+		buf[k++] = '-';
+		s++;
+	}
+	e = strchr(s, 'e');
+	for (; s < e; s++)
+		if (*s != '.')
+			digits[nd++] = *s;
+	while (nd > 1 && digits[nd - 1] == '0')
+		nd--;
+	exp = atoi(e + 1);
+	if (exp >= -4 && exp < 16) {
+		if (exp < 0) {
+			buf[k++] = '0';
+			buf[k++] = '.';
+			for (i = 0; i < -exp - 1; i++)
+				buf[k++] = '0';
+			for (i = 0; i < nd; i++)
+				buf[k++] = digits[i];
+		} else {
+			for (i = 0; i <= exp; i++)
+				buf[k++] = i < nd ? digits[i] : '0';
+			buf[k++] = '.';
+			if (nd > exp + 1)
+				for (i = exp + 1; i < nd; i++)
+					buf[k++] = digits[i];
+			else
+				buf[k++] = '0';
+		}
+		buf[k] = '\0';
+		return (size_t)k;
+	}
+	buf[k++] = digits[0];
+	if (nd > 1) {
+		buf[k++] = '.';
+		for (i = 1; i < nd; i++)
+			buf[k++] = digits[i];
+	}
+	k += snprintf(buf + k, (size_t)(FMT_NUM_MAX - k), "e%c%02d",
+	    exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
+	return (size_t)k;
+}
+
+int
+strbuf_reserve(struct strbuf *sb, size_t more)
+{
+	size_t cap;
+	char *p;
+
+	if (sb->len + more <= sb->cap)
+		return 0;
+	cap = sb->cap ? sb->cap : 1024;
+	while (cap < sb->len + more)
+		cap *= 2;
+	if ((p = realloc(sb->p, cap)) == NULL)
+		return -1;
+	sb->p = p;
+	sb->cap = cap;
+	return 0;
+}
+
+int
+strbuf_add(struct strbuf *sb, const char *s, size_t n)
+{
+	if (strbuf_reserve(sb, n) != 0)
+		return -1;
+	memcpy(sb->p + sb->len, s, n);
+	sb->len += n;
+	return 0;
+}
+
+int
+strbuf_addc(struct strbuf *sb, char c)
+{
+	return strbuf_add(sb, &c, 1);
+}
+
+void
+strbuf_free(struct strbuf *sb)
+{
+	free(sb->p);
+	sb->p = NULL;
+	sb->len = sb->cap = 0;
+}
