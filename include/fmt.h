@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define FMT_NUM_MAX	32
 
@@ -24,9 +25,32 @@ struct strbuf {
 	size_t	 cap;
 };
 
-int strbuf_reserve(struct strbuf *sb, size_t more);
-int strbuf_add(struct strbuf *sb, const char *s, size_t n);
-int strbuf_addc(struct strbuf *sb, char c);
+int strbuf_grow(struct strbuf *sb, size_t more);
 void strbuf_free(struct strbuf *sb);
+
+static inline int
+strbuf_reserve(struct strbuf *sb, size_t more)
+{
+	return sb->len + more <= sb->cap ? 0 : strbuf_grow(sb, more);
+}
+
+static inline int
+strbuf_add(struct strbuf *sb, const char *s, size_t n)
+{
+	if (strbuf_reserve(sb, n) != 0)
+		return -1;
+	memcpy(sb->p + sb->len, s, n);
+	sb->len += n;
+	return 0;
+}
+
+static inline int
+strbuf_addc(struct strbuf *sb, char c)
+{
+	if (strbuf_reserve(sb, 1) != 0)
+		return -1;
+	sb->p[sb->len++] = c;
+	return 0;
+}
 
 #endif

@@ -72,14 +72,16 @@ add_list(struct strbuf *sb, const struct col_value *v, const char *sep)
 static int
 csv_add_string(struct strbuf *sb, const char *s, unsigned n)
 {
-	unsigned i;
+	const char *q;
 	int rc = strbuf_addc(sb, '"');
 
-	for (i = 0; i < n; i++) {
-		if (s[i] == '"')
-			rc |= strbuf_addc(sb, '\\');
-		rc |= strbuf_addc(sb, s[i]);
+	while (n > 0 && (q = memchr(s, '"', n)) != NULL) {
+		rc |= strbuf_add(sb, s, (size_t)(q - s));
+		rc |= strbuf_add(sb, "\\\"", 2);
+		n -= (unsigned)(q - s) + 1;
+		s = q + 1;
 	}
+	rc |= strbuf_add(sb, s, n);
 	return rc | strbuf_addc(sb, '"');
 }
 

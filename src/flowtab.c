@@ -21,6 +21,7 @@
  * the flow either way), only the export order differs.
  */
 #define _DEFAULT_SOURCE
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,19 @@ hash_mix(uint64_t h, uint64_t v)
 	h ^= v;
 	h *= 0x9e3779b97f4a7c15ULL;
 	return h ^ (h >> 29);
+}
+
+static inline bool
+key_equal(const struct flow_key *a, const struct flow_key *b)
+{
+	uint64_t wa[sizeof(*a) / 8], wb[sizeof(*b) / 8], diff = 0;
+	size_t i;
+
+	memcpy(wa, a, sizeof(wa));
+	memcpy(wb, b, sizeof(wb));
+	for (i = 0; i < sizeof(wa) / sizeof(wa[0]); i++)
+		diff |= wa[i] ^ wb[i];
+	return diff == 0;
 }
 
 static uint32_t
@@ -265,8 +279,7 @@ flowtab_lookup(struct flowtab *ft, const struct pkt_view *pv, uint64_t now_ms,
 	h = key_hash(ft, &key);
 	for (idx = ft->buckets[h & ft->bucket_mask]; idx != NIL; idx = l->hnext) {
 		l = entry_links(ft, idx);
-		if (l->hash == h &&
-		    memcmp(&entry_flow(ft, idx)->key, &key, sizeof(key)) == 0)
+		if (l->hash == h && key_equal(&entry_flow(ft, idx)->key, &key))
 			break;
 	}
 	if (idx != NIL) {

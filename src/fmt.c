@@ -3,7 +3,7 @@
  *
  *	fmt_u64(), fmt_i64()	decimal integers
  *	fmt_double()		Python repr() of a double
- *	strbuf_*()		append-only line buffer
+ *	strbuf_grow(), strbuf_free()	the line buffer's slow paths
  */
 #include <math.h>
 #include <stdio.h>
@@ -57,6 +57,14 @@ fmt_double(char *buf, double v)
 		return (size_t)snprintf(buf, FMT_NUM_MAX, v < 0 ? "-inf" : "inf");
 	if (v == 0)
 		return (size_t)snprintf(buf, FMT_NUM_MAX, signbit(v) ? "-0.0" : "0.0");
+	/* Integral values below 1e16 print as "N.0": skip the digit search. */
+	if (fabs(v) < 1e16 && v == (double)(int64_t)v) {
+		k = (int)fmt_i64(buf, (int64_t)v);
+		buf[k++] = '.';
+		buf[k++] = '0';
+		buf[k] = '\0';
+		return (size_t)k;
+	}
 	for (p = 15; p < 17; p++) {
 		snprintf(tmp, sizeof(tmp), "%.*e", p - 1, v);
 		if (strtod(tmp, NULL) == v)
@@ -109,13 +117,11 @@ fmt_double(char *buf, double v)
 }
 
 int
-strbuf_reserve(struct strbuf *sb, size_t more)
+strbuf_grow(struct strbuf *sb, size_t more)
 {
 	size_t cap;
 	char *p;
 
-	if (sb->len + more <= sb->cap)
-		return 0;
 	cap = sb->cap ? sb->cap : 1024;
 	while (cap < sb->len + more)
 		cap *= 2;
@@ -126,21 +132,6 @@ strbuf_reserve(struct strbuf *sb, size_t more)
 	return 0;
 }
 
-int
-strbuf_add(struct strbuf *sb, const char *s, size_t n)
-{
-	if (strbuf_reserve(sb, n) != 0)
-		return -1;
-	memcpy(sb->p + sb->len, s, n);
-	sb->len += n;
-	return 0;
-}
-
-int
-strbuf_addc(struct strbuf *sb, char c)
-{
-	return strbuf_add(sb, &c, 1);
-}
 
 void
 strbuf_free(struct strbuf *sb)

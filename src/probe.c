@@ -61,7 +61,17 @@ struct probe {
 	struct probe_counters	 cnt;		/* metering thread */
 	_Atomic uint64_t	 exported;	/* export thread */
 	_Atomic uint64_t	 export_failures;
+	double			 metering_s;	/* wall time of the capture loop */
 };
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 static void
 sleep_us(long us)
@@ -239,11 +249,13 @@ probe_run(struct probe *p)
 	pthread_t thr;
 	int n, status = 0, rc;
 	unsigned i;
+	double t0;
 
 	if ((rc = pthread_create(&thr, NULL, export_thread_main, p)) != 0) {
 		log_warnx("cannot start the export thread: %s", strerror(rc));
 		return 2;
 	}
+	t0 = now_s();
 	for (;;) {
 		if (p->stop)
 			break;
@@ -257,6 +269,7 @@ probe_run(struct probe *p)
 			break;
 		}
 	}
+	p->metering_s = now_s() - t0;
 	flowtab_flush(p->ft, FLOW_END_FORCED);
 	atomic_store_explicit(&p->metering_done, 1, memory_order_release);
 	pthread_join(thr, NULL);
@@ -314,6 +327,9 @@ probe_report(struct probe *p, FILE *fp)
 		first = 0;
 	}
 	fprintf(fp, "%s\n", first ? "" : ")");
+	fprintf(fp, "streamprobe: metering: %.3f s, %.2f M packets/s\n",
+	    p->metering_s, p->metering_s > 0 ?
+	    c.packets_read / p->metering_s / 1e6 : 0.0);
 	fprintf(fp, "streamprobe: flows: %llu exported, %llu idle, %llu active, "
 	    "%llu at end, %llu evicted (table full), %llu dropped (export queue "
 	    "full), %llu failed; peak %u cached, %zu bytes each\n",
