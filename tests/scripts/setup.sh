@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# setup.sh - install what streamprobe needs to build and test (Debian 12, root).
+# Installs only the missing packages; safe to run again.
+set -euo pipefail
+packages=(build-essential cmake pkg-config python3 libpcap-dev libcmocka-dev tshark)
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "setup: missing packages ${missing[*]}; run as root (or sudo) to install them" >&2
+		exit 1
+	fi
+	echo "setup: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
