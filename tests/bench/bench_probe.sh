@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# bench_probe.sh [PROBE] - streamprobe's speed and memory on the benchmark capture.
+#
+# Builds ../shared's 15 M-packet benchmark capture if needed
+# (../shared/bench/make_bench_pcap.sh, /tmp/bench), then times the probe with
+# the same long timeouts bench_peers.sh gives the peers (idle 7200 s,
+# active 86400 s: no flow is split, ~1 M flows are cached at the end), with
+# and without --statistics, CSV to /dev/null, warm cache, best of RUNS runs.
+# Reports wall time, packets/s end to end, the metering loop's packets/s,
+# peak RSS and bytes per cached flow, and checks the design targets:
+#   >= 5 M packets/s without DPI; <= 256 B per flow (512 with --statistics).
+# PEERS=1 also runs ../shared/bench/bench_peers.sh for pcap_count and softflowd.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+probe=${1:-$here/../../build/streamprobe}
+shared=${SHARED:-$here/../../../shared}
+runs=${RUNS:-3}
+[ -x "$probe" ] || { echo "bench: no probe at $probe (build first)" >&2; exit 2; }
+[ -d "$shared/bench" ] || { echo "bench: $shared/bench not found" >&2; exit 2; }
+OUT=${BENCH_DIR:-/tmp/bench} bash "$shared/bench/make_bench_pcap.sh" >/dev/null
+pcap=${BENCH_DIR:-/tmp/bench}/bench.pcap
+cat "$pcap" >/dev/null	# warm the page cache, as bench_peers.sh does
+packets=$(capinfos -M -T -r -c "$pcap" | tail -1 | cut -f2)
+status=0
+
+printf 'config\twall_s\tpps\tmetering_pps\tmaxrss_kB\tbytes_per_flow\tflows\n'
+for cfg in default statistics; do
+	opt=()
+	[ "$cfg" = statistics ] && opt=(--statistics)
+	best=""
+	for _ in $(seq "$runs"); do
+		err=$(mktemp)
+		/usr/bin/time -f '%e %M' -o "$err.time" "$probe" -r "$pcap" \
+			--idle-timeout 7200 --active-timeout 86400 "${opt[@]}" \
+			--csv /dev/null 2>"$err"
+		read -r wall rss <"$err.time"
+		mpps=$(sed -n 's/.*metering: .* s, \([0-9.]*\) M packets.*/\1/p' "$err")
+		bpf=$(sed -n 's/.*cached, \([0-9]*\) bytes each.*/\1/p' "$err")
+		flows=$(sed -n 's/.*flows: \([0-9]*\) exported.*/\1/p' "$err")
+		rm -f "$err" "$err.time"
+		if [ -z "$best" ] || awk -v a="$wall" -v b="${best%% *}" 'BEGIN{exit !(a<b)}'; then
+			best="$wall $rss $mpps $bpf $flows"
+		fi
+	done
+	read -r wall rss mpps bpf flows <<<"$best"
+	pps=$(awk -v p="$packets" -v w="$wall" 'BEGIN{printf "%.0f", p / w}')
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$cfg" "$wall" "$pps" \
+		"$(awk -v m="$mpps" 'BEGIN{printf "%.0f", m * 1e6}')" "$rss" "$bpf" "$flows"
+	limit=256
+	[ "$cfg" = statistics ] && limit=512
+	if [ "$bpf" -gt "$limit" ]; then
+		echo "target missed: $bpf bytes per flow with $cfg (limit $limit)"
+		status=1
+	fi
+	if [ "$cfg" = default ] && [ "$pps" -lt 5000000 ]; then
+		echo "target missed: $pps packets/s without DPI (target 5000000)"
+		status=1
+	fi
+done
+if [ "${PEERS:-0}" = 1 ]; then
+	bash "$shared/bench/bench_peers.sh" "$pcap" pcap_count softflowd9
+fi
+exit $status
