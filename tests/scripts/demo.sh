@@ -8,6 +8,7 @@ bash tests/scripts/setup.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)" >/dev/null
 ./build/tests/make_demo_pcap build/demo.pcap
-./build/streamprobe -r build/demo.pcap --statistics --csv - --json build/demo.json
-echo "demo: flows above (CSV); JSON export in build/demo.json:"
-head -n 2 build/demo.json
+./build/streamprobe -r build/demo.pcap --csv -
+./build/streamprobe -r build/demo.pcap --statistics --splt 8 --json build/demo.json 2>/dev/null
+echo "demo: flows above (CSV, core columns); with statistics and SPLT as JSON lines in build/demo.json:"
+head -n 1 build/demo.json
