@@ -40,8 +40,11 @@ struct flow_key {
 	uint8_t		protocol;
 	uint8_t		ip_version;
 	uint8_t		tunnel_id;
-	uint8_t		pad[3];		/* always zero: keys compare with memcmp */
+	uint8_t		pad[7];		/* always zero: keys hash and compare as words */
 };
+
+_Static_assert(sizeof(struct flow_key) % 8 == 0,
+    "flow_key is hashed and compared as whole 64-bit words");
 
 struct flow {
 	struct flow_key	key;

@@ -5,6 +5,7 @@
  *	fmt_double()		Python repr() of a double
  *	strbuf_grow(), strbuf_free()	the line buffer's slow paths
  */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +40,7 @@ fmt_i64(char *buf, int64_t v)
 }
 
 /*
- * Shortest round-trip digits: a double that survives 15 significant digits
+ * Shortest round-trip digits: a normal double that survives 15 significant digits
  * has its shortest form inside that rounding (trailing zeros stripped);
  * otherwise 16, and 17 always works.  Then lay the digits out with
  * Python's rules: positional for exponents -4..15, else d.ddde+XX.
@@ -65,7 +66,8 @@ fmt_double(char *buf, double v)
 		buf[k] = '\0';
 		return (size_t)k;
 	}
-	for (p = 15; p < 17; p++) {
+	/* Subnormals have fewer significant bits: search from one digit. */
+	for (p = fabs(v) < DBL_MIN ? 1 : 15; p < 17; p++) {
 		snprintf(tmp, sizeof(tmp), "%.*e", p - 1, v);
 		if (strtod(tmp, NULL) == v)
 			break;
