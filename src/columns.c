@@ -169,11 +169,28 @@ set_str(struct col_value *out, unsigned len)
 static void
 value_ip(const struct flow *f, int end, struct col_value *out)
 {
-	int af = f->key.ip_version == 6 ? AF_INET6 : AF_INET;
+	const uint8_t *a = f->key.addr[end];
+	unsigned k = 0;
+	int i;
 
-	if (inet_ntop(af, f->key.addr[end], out->buf, sizeof(out->buf)) == NULL)
-		out->buf[0] = '\0';
-	set_str(out, (unsigned)strlen(out->buf));
+	if (f->key.ip_version == 6) {
+		if (inet_ntop(AF_INET6, a, out->buf, sizeof(out->buf)) == NULL)
+			out->buf[0] = '\0';
+		set_str(out, (unsigned)strlen(out->buf));
+		return;
+	}
+	/* Dotted quad by hand: glibc's inet_ntop goes through sprintf. */
+	for (i = 0; i < 4; i++) {
+		if (i)
+			out->buf[k++] = '.';
+		if (a[i] >= 100)
+			out->buf[k++] = (char)('0' + a[i] / 100);
+		if (a[i] >= 10)
+			out->buf[k++] = (char)('0' + a[i] / 10 % 10);
+		out->buf[k++] = (char)('0' + a[i] % 10);
+	}
+	out->buf[k] = '\0';
+	set_str(out, k);
 }
 
 static void

@@ -8,6 +8,28 @@
 #include "decode.h"
 #include "flow.h"
 
+/* memcmp order of two 16-byte addresses, as two big-endian words. */
+static inline int
+addr_cmp(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t x, y;
+	int i;
+
+	for (i = 0; i < 16; i += 8) {
+		x = (uint64_t)a[i] << 56 | (uint64_t)a[i + 1] << 48 |
+		    (uint64_t)a[i + 2] << 40 | (uint64_t)a[i + 3] << 32 |
+		    (uint64_t)a[i + 4] << 24 | (uint64_t)a[i + 5] << 16 |
+		    (uint64_t)a[i + 6] << 8 | a[i + 7];
+		y = (uint64_t)b[i] << 56 | (uint64_t)b[i + 1] << 48 |
+		    (uint64_t)b[i + 2] << 40 | (uint64_t)b[i + 3] << 32 |
+		    (uint64_t)b[i + 4] << 24 | (uint64_t)b[i + 5] << 16 |
+		    (uint64_t)b[i + 6] << 8 | b[i + 7];
+		if (x != y)
+			return x < y ? -1 : 1;
+	}
+	return 0;
+}
+
 /*
  * Order the two endpoints by address, then port, so that both directions
  * build the same key.  NFStream orders by the text form of the address;
@@ -20,7 +42,7 @@ flow_key_from_pkt(const struct pkt_view *pv, struct flow_key *key,
 	int c;
 
 	memset(key, 0, sizeof(*key));
-	c = memcmp(pv->src_addr, pv->dst_addr, sizeof(pv->src_addr));
+	c = addr_cmp(pv->src_addr, pv->dst_addr);
 	if (c == 0)
 		c = (pv->src_port > pv->dst_port) - (pv->src_port < pv->dst_port);
 	if (c <= 0) {
