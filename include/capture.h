@@ -56,7 +56,6 @@ const char *capture_error(const struct capture *cap);
 void capture_breakloop(struct capture *cap);	/* async-signal-safe */
 bool capture_is_live(const struct capture *cap);
 int capture_stats(struct capture *cap, struct capture_stats *st);
-unsigned capture_files_done(const struct capture *cap);
 void capture_close(struct capture *cap);
 
 #endif

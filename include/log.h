@@ -5,6 +5,5 @@
 #define STREAMPROBE_LOG_H
 
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

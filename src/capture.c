@@ -4,7 +4,7 @@
  *	capture_open()		validate and open files or an interface
  *	capture_dispatch()	packets to a callback; files chained as one stream
  *	capture_error(), capture_breakloop(), capture_is_live()
- *	capture_stats(), capture_files_done(), capture_close()
+ *	capture_stats(), capture_close()
  */
 #define _DEFAULT_SOURCE	/* libpcap needs the BSD u_char types */
 #include <pcap/pcap.h>
@@ -238,11 +238,6 @@ capture_stats(struct capture *cap, struct capture_stats *st)
 	return 0;
 }
 
-unsigned
-capture_files_done(const struct capture *cap)
-{
-	return cap->p == NULL ? cap->conf.nfiles : cap->next_file - 1;
-}
 
 void
 capture_close(struct capture *cap)

@@ -1,7 +1,7 @@
 /*
  * log.c - stderr logging (syslog arrives with daemon mode).
  *
- *	log_warnx(), log_info()
+ *	log_warnx()
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,16 +18,6 @@ log_vprint(const char *fmt, va_list ap)
 
 void
 log_warnx(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	log_vprint(fmt, ap);
-	va_end(ap);
-}
-
-void
-log_info(const char *fmt, ...)
 {
 	va_list ap;
 
