@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "dpi.h"
 #include "flowfeat.h"
 
 struct flow;
@@ -52,6 +53,10 @@ enum col_id {
 	COL_FLAGS_FIRST,
 	COL_FLAGS_LAST = COL_FLAGS_FIRST + 23,
 	COL_SPLT_DIRECTION, COL_SPLT_PS, COL_SPLT_PIAT_MS,
+	COL_APPLICATION_NAME, COL_APPLICATION_CATEGORY_NAME,
+	COL_APPLICATION_IS_GUESSED, COL_APPLICATION_CONFIDENCE,
+	COL_REQUESTED_SERVER_NAME, COL_CLIENT_FINGERPRINT,
+	COL_SERVER_FINGERPRINT, COL_USER_AGENT, COL_CONTENT_TYPE,
 	COL_COUNT
 };
 
@@ -60,6 +65,7 @@ struct flow_view {
 	const struct flow		*flow;
 	const void			*ext;
 	const struct flowfeat_conf	*feat;
+	const struct dpi_result		*l7;	/* NULL without DPI */
 	uint64_t			 id;	/* export order, from 0 */
 };
 
@@ -84,7 +90,8 @@ struct colset {
 const char *column_name(enum col_id id);
 enum col_type column_type(enum col_id id);
 enum col_group column_group(enum col_id id);
-void colset_init(struct colset *cs, bool tunnels, bool statistics, bool splt);
+void colset_init(struct colset *cs, bool tunnels, bool statistics, bool splt,
+    bool l7);
 void column_value(const struct flow_view *v, enum col_id id,
     struct col_value *out);
 

@@ -10,7 +10,8 @@
  *  - flowtab_flush() ends every flow in creation order (end of input).
  * A full table evicts its least recently used flow (lack of resources).
  * The table never exports anything itself: expired flows are handed to the
- * sink given at creation, which borrows the record for one call.
+ * sink given at creation, which borrows the record (and may finalise its
+ * ext state) for one call.
  */
 #ifndef STREAMPROBE_FLOWTAB_H
 #define STREAMPROBE_FLOWTAB_H
@@ -23,7 +24,7 @@
 struct flowtab;
 struct pkt_view;
 
-typedef void (*flowtab_sink_fn)(const struct flow *f, void *arg);
+typedef void (*flowtab_sink_fn)(struct flow *f, void *arg);
 
 struct flowtab_conf {
 	uint32_t	 max_flows;

@@ -18,6 +18,14 @@ size_t fmt_u64(char *buf, uint64_t v);
 size_t fmt_i64(char *buf, int64_t v);
 size_t fmt_double(char *buf, double v);
 
+/*
+ * Copy n bytes of wire text into dst (dstlen bytes, no NUL added) as
+ * printable UTF-8: control characters and bytes that are not well-formed
+ * UTF-8 become \xHH, so CSV, JSON and IPFIX strings stay valid.  Stops at a
+ * NUL byte and never splits an escape or a character; returns bytes written.
+ */
+size_t fmt_sanitize(char *dst, size_t dstlen, const char *src, size_t n);
+
 /* A growable output line (the exporters' scratch buffer). */
 struct strbuf {
 	char	*p;

@@ -77,6 +77,24 @@ column_name(enum col_id id)
 		return "splt_ps";
 	case COL_SPLT_PIAT_MS:
 		return "splt_piat_ms";
+	case COL_APPLICATION_NAME:
+		return "application_name";
+	case COL_APPLICATION_CATEGORY_NAME:
+		return "application_category_name";
+	case COL_APPLICATION_IS_GUESSED:
+		return "application_is_guessed";
+	case COL_APPLICATION_CONFIDENCE:
+		return "application_confidence";
+	case COL_REQUESTED_SERVER_NAME:
+		return "requested_server_name";
+	case COL_CLIENT_FINGERPRINT:
+		return "client_fingerprint";
+	case COL_SERVER_FINGERPRINT:
+		return "server_fingerprint";
+	case COL_USER_AGENT:
+		return "user_agent";
+	case COL_CONTENT_TYPE:
+		return "content_type";
 	default:
 		return "?";
 	}
@@ -91,7 +109,9 @@ column_group(enum col_id id)
 		return COLG_CORE;
 	if (id < COL_SPLT_DIRECTION)
 		return COLG_STATS;
-	return COLG_SPLT;
+	if (id <= COL_SPLT_PIAT_MS)
+		return COLG_SPLT;
+	return COLG_L7;
 }
 
 enum col_type
@@ -105,6 +125,10 @@ column_type(enum col_id id)
 		return COLT_STRING;
 	case COL_SPLT_DIRECTION: case COL_SPLT_PS: case COL_SPLT_PIAT_MS:
 		return COLT_LIST;
+	case COL_APPLICATION_NAME: case COL_APPLICATION_CATEGORY_NAME:
+	case COL_REQUESTED_SERVER_NAME: case COL_CLIENT_FINGERPRINT:
+	case COL_SERVER_FINGERPRINT: case COL_USER_AGENT: case COL_CONTENT_TYPE:
+		return COLT_STRING;
 	default:
 		break;
 	}
@@ -117,7 +141,8 @@ column_type(enum col_id id)
 }
 
 void
-colset_init(struct colset *cs, bool tunnels, bool statistics, bool splt)
+colset_init(struct colset *cs, bool tunnels, bool statistics, bool splt,
+    bool l7)
 {
 	int id;
 
@@ -135,6 +160,10 @@ colset_init(struct colset *cs, bool tunnels, bool statistics, bool splt)
 			break;
 		case COLG_SPLT:
 			if (!splt)
+				continue;
+			break;
+		case COLG_L7:
+			if (!l7)
 				continue;
 			break;
 		default:
@@ -236,6 +265,57 @@ value_stat(const struct flow_view *v, enum col_id id, struct col_value *out)
 	} else {
 		out->u = m == 0 ? s.min_piat_ms : s.max_piat_ms;
 		out->d = m == 1 ? s.mean_piat_ms : s.stddev_piat_ms;
+	}
+}
+
+static void
+value_text(const struct dpi_text *t, struct col_value *out)
+{
+	out->type = COLT_STRING;
+	out->s = t->s != NULL ? t->s : "";
+	out->slen = t->len;
+}
+
+static void
+value_l7(const struct flow_view *v, enum col_id id, struct col_value *out)
+{
+	static const struct dpi_result none;
+	const struct dpi_result *r = v->l7 != NULL ? v->l7 : &none;
+
+	switch (id) {
+	case COL_APPLICATION_NAME:
+		out->type = COLT_STRING;
+		out->s = r->app_name;
+		out->slen = (unsigned)strlen(r->app_name);
+		break;
+	case COL_APPLICATION_CATEGORY_NAME:
+		out->type = COLT_STRING;
+		out->s = r->category_name != NULL ? r->category_name : "";
+		out->slen = (unsigned)strlen(out->s);
+		break;
+	case COL_APPLICATION_IS_GUESSED:
+		out->type = COLT_UINT;
+		out->u = (uint64_t)r->guessed;
+		break;
+	case COL_APPLICATION_CONFIDENCE:
+		out->type = COLT_UINT;
+		out->u = (uint64_t)r->confidence;
+		break;
+	case COL_REQUESTED_SERVER_NAME:
+		value_text(&r->str[DPI_SERVER_NAME], out);
+		break;
+	case COL_CLIENT_FINGERPRINT:
+		value_text(&r->str[DPI_CLIENT_FP], out);
+		break;
+	case COL_SERVER_FINGERPRINT:
+		value_text(&r->str[DPI_SERVER_FP], out);
+		break;
+	case COL_USER_AGENT:
+		value_text(&r->str[DPI_USER_AGENT], out);
+		break;
+	default:
+		value_text(&r->str[DPI_CONTENT_TYPE], out);
+		break;
 	}
 }
 
@@ -361,6 +441,8 @@ column_value(const struct flow_view *v, enum col_id id, struct col_value *out)
 	default:
 		if (id >= COL_PS_FIRST && id <= COL_FLAGS_LAST)
 			value_stat(v, id, out);
+		else if (id >= COL_APPLICATION_NAME)
+			value_l7(v, id, out);
 		break;
 	}
 }

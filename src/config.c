@@ -30,8 +30,7 @@ config_defaults(struct probe_conf *c)
 	c->accounting_mode = 0;
 	c->decode_tunnels = true;
 	c->splt = 0;
-	/* No DPI stage yet: application columns arrive with nDPI. */
-	c->n_dissections = 0;
+	c->n_dissections = 20;
 	c->max_flows = 1u << 20;
 }
 
@@ -183,12 +182,6 @@ config_set(struct probe_conf *c, const char *key, const char *value,
 	if (strcmp(key, "n-dissections") == 0) {
 		if (parse_uint(key, value, 0, 255, &v, errbuf, errlen) != 0)
 			return -1;
-		if (v != 0) {
-			snprintf(errbuf, errlen, "--n-dissections %s: application "
-			    "detection (nDPI) is not part of this version yet; "
-			    "only 0 is accepted", value);
-			return -1;
-		}
 		c->n_dissections = (unsigned)v;
 		return 0;
 	}
@@ -308,7 +301,8 @@ config_usage(FILE *fp)
 "                           3 payload (default 0)\n"
 "      --statistics         add the 48 statistical columns\n"
 "      --splt N             add the first N packets' direction/size/gap (1..255)\n"
-"      --n-dissections N    packets given to nDPI (only 0 in this version)\n"
+"      --n-dissections N    packets of a flow given to nDPI (default 20);\n"
+"                           0 turns application detection off\n"
 "      --max-flows N        flow table size; the least recently used flow is\n"
 "                           evicted when full (default 1048576)\n"
 "\n"

@@ -3,6 +3,7 @@
  *
  *	fmt_u64(), fmt_i64()	decimal integers
  *	fmt_double()		Python repr() of a double
+ *	fmt_sanitize()		wire text -> printable UTF-8 with \xHH escapes
  *	strbuf_grow(), strbuf_free()	the line buffer's slow paths
  */
 #include <float.h>
@@ -130,6 +131,68 @@ fmt_double(char *buf, double v)
 	k += snprintf(buf + k, (size_t)(FMT_NUM_MAX - k), "e%c%02d",
 	    exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
 	return (size_t)k;
+}
+
+/* Length of a well-formed UTF-8 sequence at s (n bytes left), or 0. */
+static size_t
+utf8_seq_len(const unsigned char *s, size_t n)
+{
+	uint32_t cp;
+	size_t len, i;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* No overlong forms, surrogates, C1 controls or values past U+10FFFF. */
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 ||
+	    cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff) || cp < 0xa0)
+		return 0;
+	return len;
+}
+
+size_t
+fmt_sanitize(char *dst, size_t dstlen, const char *src, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)src;
+	size_t i = 0, k = 0, len;
+
+	if (src == NULL)
+		return 0;
+	while (i < n && s[i] != '\0') {
+		if (s[i] >= 0x20 && s[i] < 0x7f) {
+			if (k + 1 > dstlen)
+				break;
+			dst[k++] = (char)s[i++];
+		} else if ((len = utf8_seq_len(s + i, n - i)) != 0) {
+			if (k + len > dstlen)
+				break;
+			memcpy(dst + k, s + i, len);
+			k += len;
+			i += len;
+		} else {
+			if (k + 4 > dstlen)
+				break;
+			dst[k++] = '\\';
+			dst[k++] = 'x';
+			dst[k++] = hex[s[i] >> 4];
+			dst[k++] = hex[s[i] & 15];
+			i++;
+		}
+	}
+	return k;
 }
 
 int

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "dpi.h"
 #include "log.h"
 #include "probe.h"
 
@@ -62,7 +63,8 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (action == CONFIG_VERSION) {
-		printf("streamprobe %s\n", STREAMPROBE_VERSION);
+		printf("streamprobe %s (nDPI %s)\n", STREAMPROBE_VERSION,
+		    dpi_version());
 		config_free(&conf);
 		return 0;
 	}

@@ -27,6 +27,7 @@
 #include "capture.h"
 #include "columns.h"
 #include "config.h"
+#include "dpi.h"
 #include "exporter.h"
 #include "flowfeat.h"
 #include "flowtab.h"
@@ -45,7 +46,9 @@ struct probe {
 	struct capture		*cap;
 	struct flowtab		*ft;
 	struct flowfeat_conf	 feat;
-	bool			 has_ext;
+	bool			 has_feat;
+	struct dpi		*dpi;		/* NULL: no application detection */
+	size_t			 dpi_off;	/* its state's offset in the ext */
 	struct ring		*ring;
 	size_t			 rec_size;
 	struct colset		 cols;
@@ -81,16 +84,29 @@ sleep_us(long us)
 	nanosleep(&ts, NULL);
 }
 
-/* Flow table sink: copy the finished flow to the export ring. */
+static inline void *
+dpi_state(const struct probe *p, const struct flow *f)
+{
+	return (uint8_t *)flow_ext((struct flow *)f) + p->dpi_off;
+}
+
+/*
+ * Flow table sink: freeze the L7 result, then copy the finished flow to
+ * the export ring; its string block now belongs to the record.
+ */
 static void
-probe_on_flow_end(const struct flow *f, void *arg)
+probe_on_flow_end(struct flow *f, void *arg)
 {
 	struct probe *p = arg;
 	void *slot;
 
+	if (p->dpi != NULL)
+		dpi_flow_end(p->dpi, dpi_state(p, f));
 	while ((slot = ring_push_begin(p->ring)) == NULL) {
 		if (p->live) {
 			p->cnt.flows_dropped_queue++;
+			if (p->dpi != NULL)
+				dpi_flow_release(dpi_state(p, f));
 			return;
 		}
 		sleep_us(50);
@@ -127,9 +143,13 @@ probe_on_packet(void *arg, const struct cap_pkt *h, const uint8_t *frame)
 		t = p->tick_ms;
 	f = flowtab_lookup(p->ft, &pv, t, &dir);
 	size = pv.size[p->size_kind];
-	if (p->has_ext)
+	/* Both read the counters as they were before this packet. */
+	if (p->has_feat)
 		flowfeat_update(&p->feat, flow_ext(f), f, dir, t, size,
 		    pv.tcp_flags, pv.protocol == 6);
+	if (p->dpi != NULL)
+		dpi_packet(p->dpi, dpi_state(p, f), flow_packets(f) + 1, pv.l3,
+		    pv.l3_len, t);
 	flow_account(f, dir, t, size);
 	if (t - p->scan_tick_ms >= IDLE_SCAN_MS) {
 		p->scan_tick_ms = t;
@@ -140,10 +160,15 @@ probe_on_packet(void *arg, const struct cap_pkt *h, const uint8_t *frame)
 static void
 export_one(struct probe *p, const struct flow *f, uint64_t id)
 {
-	struct flow_view v = { f, flow_ext_const(f), &p->feat, id };
+	struct flow_view v = { f, flow_ext_const(f), &p->feat, NULL, id };
+	struct dpi_result l7;
 	unsigned i;
 	bool ok = true;
 
+	if (p->dpi != NULL) {
+		dpi_result(p->dpi, dpi_state(p, f), &l7);
+		v.l7 = &l7;
+	}
 	for (i = 0; i < p->nexp; i++)
 		if (p->exp[i]->ops->export_flow(p->exp[i], &v) != 0)
 			ok = false;
@@ -151,6 +176,8 @@ export_one(struct probe *p, const struct flow *f, uint64_t id)
 		atomic_fetch_add(&p->exported, 1);
 	else
 		atomic_fetch_add(&p->export_failures, 1);
+	if (p->dpi != NULL)
+		dpi_flow_release(dpi_state(p, f));
 }
 
 static void *
@@ -195,7 +222,8 @@ probe_create(const struct probe_conf *conf, char *errbuf, size_t errlen)
 	p->decode_tunnels = conf->decode_tunnels;
 	p->feat.statistics = conf->statistics;
 	p->feat.splt = (uint16_t)conf->splt;
-	p->has_ext = flowfeat_ext_size(&p->feat) > 0;
+	p->has_feat = flowfeat_ext_size(&p->feat) > 0;
+	p->dpi_off = (flowfeat_ext_size(&p->feat) + 7) & ~(size_t)7;
 	atomic_init(&p->metering_done, 0);
 	atomic_init(&p->exported, 0);
 	atomic_init(&p->export_failures, 0);
@@ -213,9 +241,16 @@ probe_create(const struct probe_conf *conf, char *errbuf, size_t errlen)
 		goto fail;
 	p->live = capture_is_live(p->cap);
 
+	if (conf->n_dissections > 0) {
+		struct dpi_conf dc = { conf->n_dissections };
+
+		if ((p->dpi = dpi_create(&dc, errbuf, errlen)) == NULL)
+			goto fail;
+	}
+
 	memset(&fc, 0, sizeof(fc));
 	fc.max_flows = conf->max_flows;
-	fc.ext_size = (uint32_t)flowfeat_ext_size(&p->feat);
+	fc.ext_size = (uint32_t)(p->dpi_off + (p->dpi ? dpi_ext_size() : 0));
 	fc.idle_timeout_ms = conf->idle_timeout_s * 1000;
 	fc.active_timeout_ms = conf->active_timeout_s * 1000;
 	fc.sink = probe_on_flow_end;
@@ -229,7 +264,7 @@ probe_create(const struct probe_conf *conf, char *errbuf, size_t errlen)
 	}
 
 	colset_init(&p->cols, conf->decode_tunnels, conf->statistics,
-	    conf->splt > 0);
+	    conf->splt > 0, p->dpi != NULL);
 	for (i = 0; i < conf->noutputs; i++) {
 		p->exp[i] = exporter_open(&conf->outputs[i], &p->cols, errbuf,
 		    errlen);
@@ -341,6 +376,20 @@ probe_report(struct probe *p, FILE *fp)
 	    (unsigned long long)c.flows_dropped_queue,
 	    (unsigned long long)c.export_failures,
 	    fs->peak_active, flowtab_bytes_per_flow(p->ft));
+	if (p->dpi != NULL) {
+		struct dpi_stats ds;
+
+		dpi_get_stats(p->dpi, &ds);
+		fprintf(fp, "streamprobe: dpi: %llu packets dissected; flows %llu "
+		    "detected, %llu guessed, %llu unknown; %llu bytes of strings "
+		    "kept; %llu allocation failures\n",
+		    (unsigned long long)ds.packets_dissected,
+		    (unsigned long long)ds.flows_detected,
+		    (unsigned long long)ds.flows_guessed,
+		    (unsigned long long)ds.flows_unknown,
+		    (unsigned long long)ds.string_bytes,
+		    (unsigned long long)ds.alloc_failures);
+	}
 	if (p->live && capture_stats(p->cap, &cs) == 0)
 		fprintf(fp, "streamprobe: capture: %llu received, %llu dropped by "
 		    "kernel, %llu dropped by interface\n",
@@ -360,6 +409,7 @@ probe_destroy(struct probe *p)
 		p->exp[i]->ops->destroy(p->exp[i]);
 	ring_destroy(p->ring);
 	flowtab_destroy(p->ft);
+	dpi_destroy(p->dpi);
 	capture_close(p->cap);
 	free(p);
 }

@@ -49,7 +49,18 @@ check accounting-4 2 "accounting-mode" -- "$probe" -r "$tmp/demo.pcap" --account
 check splt-256 2 "splt" -- "$probe" -r "$tmp/demo.pcap" --splt 256
 check snaplen-0 2 "snaplen" -- "$probe" -i lo --snaplen 0
 check max-flows-0 2 "max-flows" -- "$probe" -r "$tmp/demo.pcap" --max-flows 0
-check n-dissections 2 "n-dissections" -- "$probe" -r "$tmp/demo.pcap" --n-dissections 20
+check n-dissections-256 2 "n-dissections" -- "$probe" -r "$tmp/demo.pcap" --n-dissections 256
+
+# --n-dissections 0 turns DPI off and removes the nine L7 columns (NFStream).
+"$probe" -r "$tmp/demo.pcap" --n-dissections 0 2>/dev/null | head -1 | tr ',' '\n' >"$tmp/h0"
+"$probe" -r "$tmp/demo.pcap" 2>/dev/null | head -1 | tr ',' '\n' >"$tmp/h20"
+if grep -q application_name "$tmp/h0" || [ "$(tail -9 "$tmp/h20" | head -1)" != application_name ] ||
+	[ "$(wc -l <"$tmp/h20")" -ne $(($(wc -l <"$tmp/h0") + 9)) ]; then
+	echo "FAIL n-dissections-0: L7 columns not removed (or not present by default)"
+	fail=$((fail + 1))
+else
+	pass=$((pass + 1))
+fi
 check unknown-option 2 "unknown option" -- "$probe" -r "$tmp/demo.pcap" --frobnicate
 check missing-value 2 "needs a value" -- "$probe" -r "$tmp/demo.pcap" --csv
 check extra-argument 2 "unexpected argument" -- "$probe" -r "$tmp/demo.pcap" stray

@@ -7,7 +7,9 @@ The expectation is not the probe's own output: tshark dissects every packet
 of the generated capture, and this script groups tshark's fields into
 NFStream flows by hand (key = unordered endpoints + protocol + VLAN; source =
 first packet's source; ms = truncated epoch milliseconds; bytes = frame
-length).  Every core column of every flow must agree.
+length).  Every core column of every flow must agree, and so must the L7
+strings tshark also extracts: TLS SNI, JA3 and JA3S, HTTP Host, User-Agent
+and Content-Type, DNS query name.
 """
 import csv
 import os
@@ -17,7 +19,18 @@ import tempfile
 
 FIELDS = ["frame.time_epoch", "frame.len", "ip.src", "ip.dst", "ipv6.src", "ipv6.dst",
           "ip.proto", "ipv6.nxt", "tcp.srcport", "tcp.dstport", "udp.srcport",
-          "udp.dstport", "vlan.id", "eth.src", "eth.dst"]
+          "udp.dstport", "vlan.id", "eth.src", "eth.dst",
+          "tls.handshake.extensions_server_name", "tls.handshake.ja3", "tls.handshake.ja3s",
+          "http.host", "http.user_agent", "http.content_type", "dns.qry.name"]
+# Column <- tshark fields, first value seen in the flow.
+L7_FROM_TSHARK = {
+    "requested_server_name": ("tls.handshake.extensions_server_name", "http.host",
+                              "dns.qry.name"),
+    "client_fingerprint": ("tls.handshake.ja3",),
+    "server_fingerprint": ("tls.handshake.ja3s",),
+    "user_agent": ("http.user_agent",),
+    "content_type": ("http.content_type",),
+}
 
 
 def epoch_ms(text):
@@ -47,13 +60,21 @@ def expected_flows(pcap):
                               "dst_port": dport, "protocol": proto, "vlan_id": vlan,
                               "ip_version": 6 if ":" in src else 4,
                               "src_mac": v["eth.src"], "dst_mac": v["eth.dst"],
-                              "dirs": [[], []]}
+                              "dirs": [[], []], "l7": {}}
         d = 0 if (src, sport, dst, dport) == (f["src_ip"], f["src_port"], f["dst_ip"],
                                               f["dst_port"]) else 1
         f["dirs"][d].append((t, size))
+        for col, fields in L7_FROM_TSHARK.items():
+            for field in fields:
+                if v.get(field) and col not in f["l7"]:
+                    f["l7"][col] = v[field]
     rows = []
     for f in flows.values():
-        r = {k: str(v) for k, v in f.items() if k != "dirs"}
+        r = {k: str(v) for k, v in f.items() if k not in ("dirs", "l7")}
+        for col in L7_FROM_TSHARK:
+            r[col] = f["l7"].get(col, "")
+        # nDPI (hence NFStream) keeps the media type without its parameters.
+        r["content_type"] = r["content_type"].split(";")[0]
         both = sorted(f["dirs"][0] + f["dirs"][1])
         for name, pk in (("bidirectional", both), ("src2dst", f["dirs"][0]),
                          ("dst2src", f["dirs"][1])):

@@ -4,9 +4,14 @@
     nfstream_compare.py --probe build/streamprobe [--shared ../shared] [--jobs N]
 
 For every capture in shared/nfstream_testdata/pcaps and shared/pcaps:
-  * --statistics vs NFStream (oracle/ and oracle_on_shared_pcaps/nfstream/),
-    flowdiff.py --groups core,stats;
-  * --statistics --splt 10 vs oracle_splt10/, flowdiff.py --groups core,splt;
+  * --statistics vs NFStream run on our nDPI 4.2 (oracle_ndpi42/ and
+    oracle_on_shared_pcaps/ndpi42/; its non-L7 columns equal NFStream's own),
+    flowdiff.py --groups core,stats: identical;
+  * --statistics --splt 10 vs oracle_splt10/, --groups core,splt: identical;
+  * the nine L7 columns of every flow, NFStream's confidence numbering:
+    every disagreement must be listed with its cause in
+    tests/nfstream_l7_expectations.tsv, at least 99.5 % of all flows must
+    agree on every L7 column, and no TLS flow may differ in SNI, JA3 or JA3S;
 and the probe must report exactly the reference's flows (no missing, no extra).
 Exit status of the probe: 0, or 1 for the captures MANIFEST.tsv lists as
 damaged (flows read before the damage are still compared).
@@ -37,6 +42,14 @@ import tempfile
 # standard deviations and everything else are unchanged.  Loopback frames
 # carry all-zero MACs in both captures.
 SLL2_EXTRA = 6
+L7 = ["application_name", "application_category_name", "application_is_guessed",
+      "application_confidence", "requested_server_name", "client_fingerprint",
+      "server_fingerprint", "user_agent", "content_type"]
+KEY = ["src_ip", "src_port", "dst_ip", "dst_port", "protocol", "vlan_id", "tunnel_id",
+       "bidirectional_first_seen_ms"]
+TLS_EXACT = ["requested_server_name", "client_fingerprint", "server_fingerprint"]
+# The oracle is in nDPI 4.2 numbering; we report NFStream's (README).
+CONFIDENCE_MAP = {"0": "0", "1": "1", "3": "5", "4": "6"}
 EXPECTED_DIFFERENCES = {
     "gen__loopback_sll2.pcap": ("twin", "gen__loopback_sll2_ethtwin.pcap"),
 }
@@ -74,6 +87,34 @@ def flowdiff(tool, probe_csv, ref_csv, groups):
     return ok, p.stdout
 
 
+def read_flows(path):
+    with open(path, newline="", encoding="utf-8", errors="replace") as f:
+        text = f.read()
+    return list(csv.DictReader(text.splitlines(), escapechar="\\")) if text.strip() else []
+
+
+def l7_disagreements(name, probe_csv, ref_csv):
+    """(capture, flow key, column, probe value, reference value) per difference."""
+    index = {}
+    for r in read_flows(probe_csv):
+        index.setdefault(tuple(r[k] for k in KEY), []).append(r)
+    out, flows = [], 0
+    for ref in read_flows(ref_csv):
+        flows += 1
+        cands = index.get(tuple(ref[k] for k in KEY))
+        if not cands:
+            continue        # reported by the core comparison
+        got = cands.pop(0)
+        want = dict(ref)
+        want["application_confidence"] = CONFIDENCE_MAP.get(ref["application_confidence"],
+                                                            ref["application_confidence"])
+        for c in L7:
+            if got.get(c) != want.get(c):
+                out.append((name, "|".join(ref[k] for k in KEY), c, got.get(c, ""),
+                            want.get(c, ""), ref["application_name"]))
+    return out, flows
+
+
 def twin_reference(ref_csv, out_csv):
     """Shift the twin's raw sizes by the SLL2/Ethernet header difference."""
     with open(ref_csv, newline="") as f:
@@ -103,6 +144,8 @@ class Case:
         self.capture = capture
         self.name = os.path.basename(capture)
         self.ref_stats = os.path.join(ref_dir_stats, self.name + ".csv")
+        self.l7 = []
+        self.flows = 0
         self.ref_splt = ref_splt
         self.damaged = damaged
         self.twin_dir = twin_dir
@@ -130,6 +173,8 @@ def check_case(case, probe, tool, tmp):
         ok, text = flowdiff(tool, out, ref, groups)
         if not ok:
             problems.append(f"{groups}:\n    " + "\n    ".join(text.splitlines()[:12]))
+        if groups == "core,stats":
+            case.l7, case.flows = l7_disagreements(case.name, out, ref)
     return case.name, problems
 
 
@@ -176,6 +221,11 @@ def upstream_assertions(probe, shared, tmp):
     got = r and (r[0]["splt_direction"], r[0]["splt_ps"], r[0]["splt_piat_ms"])
     if got != ("[0, 1, 0, 0, 1]", "[58, 60, 54, 180, 60]", "[0, 34, 134, 144, 35]"):
         problems.append(f"google_ssl --splt 5: {got}")
+    r = flows(["-r", os.path.join(pc, "facebook.pcap")])
+    fb = [(x["client_fingerprint"], x["server_fingerprint"]) for x in r
+          if x["requested_server_name"] == "facebook.com"]
+    if fb != [("bfcc1a3891601edb4f137ab7ab25b840", "2d1eb5817ece335c24904f516ad5da12")]:
+        problems.append(f"facebook.pcap facebook.com JA3/JA3S: {fb}")
     r = flows(["-r", os.path.join(pc, "gtp-u.pcap")])
     if not r or any(x["tunnel_id"] != "1" for x in r):
         problems.append("gtp-u.pcap: every flow must have tunnel_id 1")
@@ -183,6 +233,38 @@ def upstream_assertions(probe, shared, tmp):
     with open(out) as f:
         if "tunnel_id" in f.readline().split(","):
             problems.append("--no-decode-tunnels must remove the tunnel_id column")
+    return problems
+
+
+def check_l7(cases, expectations_path):
+    """Every L7 disagreement must be expected; totals within the limits."""
+    expected = {}
+    with open(expectations_path, newline="") as f:
+        for row in csv.DictReader((l for l in f if not l.startswith("#")), delimiter="\t"):
+            expected[(row["capture"], row["flow"], row["column"])] = row
+    problems, seen = [], set()
+    flows = sum(c.flows for c in cases)
+    bad_flows = set()
+    for c in cases:
+        for cap, key, col, got, want, app in c.l7:
+            bad_flows.add((cap, key))
+            seen.add((cap, key, col))
+            e = expected.get((cap, key, col))
+            if e is None:
+                problems.append(f"{cap} {key} {col}: probe {got!r}, NFStream {want!r} "
+                                f"({app}); not in the expectations file")
+            elif (e["probe"], e["nfstream"]) != (got, want):
+                problems.append(f"{cap} {key} {col}: probe {got!r}, NFStream {want!r}; "
+                                f"expectations file says {e['probe']!r} vs {e['nfstream']!r}")
+            if col in TLS_EXACT and "TLS" in app:
+                problems.append(f"{cap} {key}: TLS {col} must agree exactly")
+    for k in expected:
+        if k not in seen:
+            problems.append(f"expected disagreement no longer happens (update the file): {k}")
+    agree = 100.0 * (flows - len(bad_flows)) / flows if flows else 100.0
+    print(f"L7: {flows} flows, {flows - len(bad_flows)} agree on all nine columns ({agree:.3f} %)")
+    if agree < 99.5:
+        problems.append(f"only {agree:.3f} % of flows agree on every L7 column (need 99.5 %)")
     return problems
 
 
@@ -205,9 +287,9 @@ def main():
     cases = []
     for name in sorted(os.listdir(os.path.join(td, "pcaps"))):
         splt = os.path.join(td, "oracle_splt10", name + ".csv")
-        cases.append(Case(os.path.join(td, "pcaps", name), os.path.join(td, "oracle"),
+        cases.append(Case(os.path.join(td, "pcaps", name), os.path.join(td, "oracle_ndpi42"),
                           splt if os.path.exists(splt) else None, False,
-                          os.path.join(td, "oracle")))
+                          os.path.join(td, "oracle_ndpi42")))
     stale = []
     inputs = {r["file"]: r for r in read_tsv(os.path.join(td, "oracle_on_shared_pcaps", "INPUTS.tsv"))}
     for row in read_tsv(os.path.join(shared, "pcaps", "MANIFEST.tsv")):
@@ -217,7 +299,7 @@ def main():
             stale.append(name)
             continue
         splt = os.path.join(td, "oracle_splt10", name + ".csv")
-        ref_dir = os.path.join(td, "oracle_on_shared_pcaps", "nfstream")
+        ref_dir = os.path.join(td, "oracle_on_shared_pcaps", "ndpi42")
         cases.append(Case(path, ref_dir, splt if os.path.exists(splt) else None,
                           bool(row.get("capinfos_error")), ref_dir))
 
@@ -233,10 +315,15 @@ def main():
         up = upstream_assertions(a.probe, shared, tmp)
     for p in up:
         print(f"FAIL NFStream tests.py: {p}")
+    l7_problems = check_l7(cases, os.path.join(here, "..", "nfstream_l7_expectations.tsv"))
+    for p in l7_problems:
+        print(f"FAIL L7: {p}")
+    if l7_problems:
+        failures += 1
     for s in stale:
         print(f"note: {s} has no current NFStream output (new or changed capture); not compared")
     total = len(cases)
-    print(f"compared {total} captures with NFStream (core, stats, splt); "
+    print(f"compared {total} captures with NFStream (core, stats, splt, l7); "
           f"{len(EXPECTED_DIFFERENCES)} use hand-derived expectations; "
           f"NFStream tests.py assertions: {'all passed' if not up else f'{len(up)} failed'}")
     print(f"{total - failures} passed, {failures} failed")

@@ -2,7 +2,8 @@
 # setup.sh - install what streamprobe needs to build and test (Debian 12, root).
 # Installs only the missing packages; safe to run again.
 set -euo pipefail
-packages=(build-essential cmake pkg-config python3 libpcap-dev libcmocka-dev tshark)
+packages=(build-essential cmake pkg-config python3 libpcap-dev libcmocka-dev libndpi-dev
+	tshark)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -52,7 +52,7 @@ ft_teardown(void **state)
 }
 
 static void
-log_sink(const struct flow *f, void *arg)
+log_sink(struct flow *f, void *arg)
 {
 	struct sink_log *log = arg;
 

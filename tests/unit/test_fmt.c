@@ -127,6 +127,46 @@ test_strbuf(void **state)
 	assert_int_equal(sb.len, 0);
 }
 
+/* fmt_sanitize: expected outputs written out by hand from the input bytes. */
+static void
+expect_sanitized(const char *in, size_t n, size_t dstlen, const char *want)
+{
+	char out[256];
+	size_t len;
+
+	assert_true(dstlen <= sizeof(out));
+	len = fmt_sanitize(out, dstlen, in, n);
+	assert_int_equal(len, strlen(want));
+	assert_memory_equal(out, want, len);
+}
+
+static void
+test_fmt_sanitize(void **state)
+{
+	(void)state;
+	/* printable ASCII, quote and backslash pass unchanged */
+	expect_sanitized("a \"b\" \\ c", 11, 64, "a \"b\" \\ c");
+	/* controls and DEL become \xHH */
+	expect_sanitized("a\tb\x01\x7f", 5, 64, "a\\x09b\\x01\\x7f");
+	/* valid 2-, 3- and 4-byte UTF-8 (e-acute, euro sign, U+1F600) pass */
+	expect_sanitized("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9, 64,
+	    "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+	/* a lone lead byte, a stray continuation, 0xff, an overlong "/"
+	 * (c0 af), a surrogate (ed a0 80) and a C1 control (c2 85) */
+	expect_sanitized("\xc3(", 2, 64, "\\xc3(");
+	expect_sanitized("\x80\xff", 2, 64, "\\x80\\xff");
+	expect_sanitized("\xc0\xaf", 2, 64, "\\xc0\\xaf");
+	expect_sanitized("\xed\xa0\x80", 3, 64, "\\xed\\xa0\\x80");
+	expect_sanitized("\xc2\x85", 2, 64, "\\xc2\\x85");
+	/* a sequence cut by the end of the input is escaped byte by byte */
+	expect_sanitized("\xe2\x82", 2, 64, "\\xe2\\x82");
+	/* stops at NUL; never splits an escape or a character at the limit */
+	expect_sanitized("ab\0cd", 5, 64, "ab");
+	expect_sanitized("ab\x01", 3, 5, "ab");
+	expect_sanitized("a\xc3\xa9", 3, 2, "a");
+	expect_sanitized(NULL, 4, 64, "");
+}
+
 int
 main(void)
 {
@@ -136,6 +176,7 @@ main(void)
 		cmocka_unit_test(test_fmt_u64),
 		cmocka_unit_test(test_fmt_i64),
 		cmocka_unit_test(test_strbuf),
+		cmocka_unit_test(test_fmt_sanitize),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,84 @@
+/*
+ * dpi.h - application detection with nDPI: the only module that includes
+ * nDPI's headers.
+ *
+ * One struct dpi per metering thread (nDPI keeps the current packet inside
+ * its detection module).  Per-flow state lives in the flow's ext area
+ * (dpi_ext_size() bytes).  NFStream's call sequence: every packet of both
+ * directions, from the innermost IP header, until detection is complete or
+ * n_dissections packets have been seen; give up (with guessing) at that
+ * limit or when the flow ends.  When the result is final the nDPI state is
+ * freed at once and the result kept as protocol ids plus one small block of
+ * sanitised strings.
+ *
+ * Ownership: dpi_flow_end() (metering thread, before the flow is copied
+ * out) makes the result final; the string block then belongs to whoever
+ * holds the flow record, which calls dpi_flow_release() once (export
+ * thread after exporting, or the metering thread if the record is dropped).
+ * The name tables are immutable after dpi_create() and may be read from
+ * any thread.
+ */
+#ifndef STREAMPROBE_DPI_H
+#define STREAMPROBE_DPI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct dpi;
+
+struct dpi_conf {
+	unsigned	n_dissections;	/* 1..255 */
+};
+
+/* Final L7 result of a flow, for outputs; strings are not NUL-terminated. */
+struct dpi_text {
+	const char	*s;
+	unsigned	 len;
+};
+
+enum dpi_string {
+	DPI_SERVER_NAME,	/* requested_server_name */
+	DPI_CLIENT_FP,		/* JA3, HASSH client, DHCP fingerprint */
+	DPI_SERVER_FP,		/* JA3S, HASSH server */
+	DPI_USER_AGENT,
+	DPI_CONTENT_TYPE,
+	DPI_STRINGS
+};
+
+struct dpi_result {
+	uint16_t	master_id;	/* nDPI protocol ids */
+	uint16_t	app_id;
+	char		app_name[48];	/* "Master.App", NFStream's form */
+	const char	*category_name;
+	int		guessed;
+	int		confidence;	/* NFStream's numbering, see README */
+	struct dpi_text	 str[DPI_STRINGS];
+};
+
+struct dpi *dpi_create(const struct dpi_conf *conf, char *errbuf,
+    size_t errlen);
+void dpi_destroy(struct dpi *d);
+size_t dpi_ext_size(void);
+
+/* Feed packet number k (1-based, both directions) of a flow. */
+void dpi_packet(struct dpi *d, void *state, uint64_t k, const uint8_t *l3,
+    uint16_t l3_len, uint64_t now_ms);
+/* The flow ends: give up if undecided, freeze the result, free nDPI state. */
+void dpi_flow_end(struct dpi *d, void *state);
+/* Free the result's strings (after dpi_flow_end). */
+void dpi_flow_release(void *state);
+
+void dpi_result(const struct dpi *d, const void *state, struct dpi_result *out);
+
+struct dpi_stats {
+	uint64_t	flows_detected;		/* finished by DPI */
+	uint64_t	flows_guessed;
+	uint64_t	flows_unknown;
+	uint64_t	packets_dissected;
+	uint64_t	alloc_failures;		/* flows left undetected */
+	uint64_t	string_bytes;		/* result blocks allocated */
+};
+void dpi_get_stats(const struct dpi *d, struct dpi_stats *out);
+const char *dpi_version(void);
+
+#endif

@@ -1,0 +1,433 @@
+/*
+ * dpi.c - nDPI 4.2 behind NFStream's call sequence.
+ *
+ *	dpi_create/destroy()	detection module, name tables, flow-state pool
+ *	dpi_packet()		feed one packet of a flow
+ *	dpi_flow_end()		give up if needed, freeze the result, free state
+ *	dpi_flow_release()	free a frozen result's strings
+ *	dpi_result()		names and strings for the outputs
+ *	dpi_get_stats(), dpi_version(), dpi_ext_size()
+ *
+ * nDPI keeps protocol metadata in a union (protos): each field is read only
+ * for the protocol that owns it, in NFStream's order (DHCP, HTTP, SSH, the
+ * TLS family).  Strings from the wire are bounded as NFStream bounds them
+ * and escaped (fmt_sanitize) before they leave this module.
+ */
+#define _DEFAULT_SOURCE	/* nDPI needs the BSD u_char types */
+#include <ndpi_api.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dpi.h"
+#include "fmt.h"
+
+#define POOL_SLAB	1024		/* nDPI flow structs per allocation */
+#define NAME_MAX_LEN	31
+#define CATEGORY_LEN	24		/* NFStream copies 24 bytes */
+#define APP_NAME_LEN	39		/* NFStream's 40-byte buffer */
+
+/* NFStream's string bounds (its fixed buffers, NUL included). */
+#define SERVER_NAME_MAX	79
+#define DHCP_FP_MAX	47
+#define HASH_MAX	32
+#define USER_AGENT_MAX	255
+#define CONTENT_TYPE_MAX 63
+
+enum dpi_state {
+	DPI_IDLE = 0,
+	DPI_DETECTING,
+	DPI_DONE
+};
+
+/* Per-flow state, in the flow's ext area. */
+struct dpi_flow {
+	struct ndpi_flow_struct	*nf;		/* while detecting */
+	char			*strings;	/* frozen result, see string block */
+	uint16_t		 master;
+	uint16_t		 app;
+	uint16_t		 category;
+	uint8_t			 state;
+	uint8_t			 guessed;
+	uint8_t			 confidence;	/* nDPI 4.2 enum */
+};
+
+/* String block: DPI_STRINGS 16-bit lengths, then the bytes back to back. */
+struct string_block_head {
+	uint16_t	len[DPI_STRINGS];
+};
+
+struct pool_item {
+	struct pool_item	*next;
+};
+
+struct dpi {
+	struct ndpi_detection_module_struct	*mod;
+	unsigned				 n_dissections;
+	struct pool_item			*free_list;
+	void					**slabs;
+	size_t					 nslabs;
+	char					(*proto_names)[NAME_MAX_LEN + 1];
+	unsigned				 nprotos;
+	char					 cat_names[NDPI_PROTOCOL_NUM_CATEGORIES][CATEGORY_LEN + 1];
+	struct dpi_stats			 stats;
+};
+
+size_t
+dpi_ext_size(void)
+{
+	return sizeof(struct dpi_flow);
+}
+
+const char *
+dpi_version(void)
+{
+	return ndpi_revision();
+}
+
+static void
+copy_name(char *dst, size_t max, const char *src)
+{
+	size_t n = src ? strnlen(src, max) : 0;
+
+	memcpy(dst, src ? src : "", n);
+	dst[n] = '\0';
+}
+
+struct dpi *
+dpi_create(const struct dpi_conf *conf, char *errbuf, size_t errlen)
+{
+	NDPI_PROTOCOL_BITMASK all;
+	struct dpi *d;
+	unsigned i;
+
+	if (ndpi_detection_get_sizeof_ndpi_flow_struct() !=
+	    sizeof(struct ndpi_flow_struct)) {
+		snprintf(errbuf, errlen, "nDPI headers and library disagree on the "
+		    "flow structure size (%u vs %zu): rebuild against the installed "
+		    "libndpi", ndpi_detection_get_sizeof_ndpi_flow_struct(),
+		    sizeof(struct ndpi_flow_struct));
+		return NULL;
+	}
+	if ((d = calloc(1, sizeof(*d))) == NULL) {
+		snprintf(errbuf, errlen, "out of memory");
+		return NULL;
+	}
+	d->n_dissections = conf->n_dissections;
+	if ((d->mod = ndpi_init_detection_module(ndpi_no_prefs)) == NULL) {
+		snprintf(errbuf, errlen, "cannot initialise nDPI");
+		free(d);
+		return NULL;
+	}
+	NDPI_BITMASK_SET_ALL(all);
+	ndpi_set_protocol_detection_bitmask2(d->mod, &all);
+	ndpi_finalize_initialization(d->mod);
+
+	/* Copy the names once: outputs read them from another thread. */
+	d->nprotos = ndpi_get_num_supported_protocols(d->mod);
+	if ((d->proto_names = calloc(d->nprotos + 1, sizeof(*d->proto_names))) ==
+	    NULL) {
+		snprintf(errbuf, errlen, "out of memory");
+		dpi_destroy(d);
+		return NULL;
+	}
+	for (i = 0; i < d->nprotos; i++)
+		copy_name(d->proto_names[i], NAME_MAX_LEN,
+		    ndpi_get_proto_name(d->mod, (u_int16_t)i));
+	for (i = 0; i < NDPI_PROTOCOL_NUM_CATEGORIES; i++)
+		copy_name(d->cat_names[i], CATEGORY_LEN,
+		    ndpi_category_get_name(d->mod, (ndpi_protocol_category_t)i));
+	return d;
+}
+
+void
+dpi_destroy(struct dpi *d)
+{
+	size_t i;
+
+	if (d == NULL)
+		return;
+	if (d->mod != NULL)
+		ndpi_exit_detection_module(d->mod);
+	for (i = 0; i < d->nslabs; i++)
+		free(d->slabs[i]);
+	free(d->slabs);
+	free(d->proto_names);
+	free(d);
+}
+
+/* nDPI flow structs come from slabs and go back to a free list. */
+static struct ndpi_flow_struct *
+pool_get(struct dpi *d)
+{
+	struct pool_item *it;
+	void **slabs;
+	char *slab;
+	size_t i, sz = (sizeof(struct ndpi_flow_struct) + 15) & ~(size_t)15;
+
+	if (d->free_list == NULL) {
+		slabs = realloc(d->slabs, (d->nslabs + 1) * sizeof(*slabs));
+		if (slabs == NULL)
+			return NULL;
+		d->slabs = slabs;
+		if ((slab = malloc(POOL_SLAB * sz)) == NULL)
+			return NULL;
+		d->slabs[d->nslabs++] = slab;
+		for (i = 0; i < POOL_SLAB; i++) {
+			it = (struct pool_item *)(void *)(slab + i * sz);
+			it->next = d->free_list;
+			d->free_list = it;
+		}
+	}
+	it = d->free_list;
+	d->free_list = it->next;
+	memset(it, 0, sizeof(struct ndpi_flow_struct));
+	return (struct ndpi_flow_struct *)(void *)it;
+}
+
+static void
+pool_put(struct dpi *d, struct ndpi_flow_struct *nf)
+{
+	struct pool_item *it = (struct pool_item *)(void *)nf;
+
+	ndpi_free_flow_data(nf);	/* members nDPI allocated itself */
+	it->next = d->free_list;
+	d->free_list = it;
+}
+
+static void
+set_protocol(struct dpi_flow *df, ndpi_protocol p)
+{
+	df->master = p.master_protocol;
+	df->app = p.app_protocol;
+	df->category = (uint16_t)p.category;
+}
+
+static int
+is_proto(const struct dpi_flow *df, uint16_t id)
+{
+	return df->master == id || df->app == id;
+}
+
+static size_t
+bounded_len(const char *s, size_t max)
+{
+	return s != NULL ? strnlen(s, max) : 0;
+}
+
+/*
+ * Copy the strings NFStream reports, for the protocol that owns them, into
+ * one allocation.  A failed allocation keeps ids and names, drops strings.
+ */
+static void
+freeze_strings(struct dpi *d, struct dpi_flow *df)
+{
+	const struct ndpi_flow_struct *nf = df->nf;
+	const char *src[DPI_STRINGS] = { NULL };
+	size_t max[DPI_STRINGS] = { 0 }, total = 0, n;
+	char tmp[DPI_STRINGS][4 * USER_AGENT_MAX + 1];
+	struct string_block_head head;
+	int i;
+
+	src[DPI_SERVER_NAME] = nf->host_server_name;
+	max[DPI_SERVER_NAME] = SERVER_NAME_MAX;
+	if (is_proto(df, NDPI_PROTOCOL_DHCP)) {
+		src[DPI_CLIENT_FP] = nf->protos.dhcp.fingerprint;
+		max[DPI_CLIENT_FP] = DHCP_FP_MAX;
+	} else if (is_proto(df, NDPI_PROTOCOL_HTTP)) {
+		src[DPI_CONTENT_TYPE] = nf->http.content_type;
+		max[DPI_CONTENT_TYPE] = CONTENT_TYPE_MAX;
+		src[DPI_USER_AGENT] = nf->http.user_agent;
+		max[DPI_USER_AGENT] = USER_AGENT_MAX;
+	} else if (is_proto(df, NDPI_PROTOCOL_SSH)) {
+		src[DPI_CLIENT_FP] = nf->protos.ssh.hassh_client;
+		src[DPI_SERVER_FP] = nf->protos.ssh.hassh_server;
+		max[DPI_CLIENT_FP] = max[DPI_SERVER_FP] = HASH_MAX;
+	} else if (is_proto(df, NDPI_PROTOCOL_TLS) ||
+	    is_proto(df, NDPI_PROTOCOL_DTLS) ||
+	    is_proto(df, NDPI_PROTOCOL_MAIL_SMTPS) ||
+	    is_proto(df, NDPI_PROTOCOL_MAIL_IMAPS) ||
+	    is_proto(df, NDPI_PROTOCOL_MAIL_POPS) ||
+	    is_proto(df, NDPI_PROTOCOL_QUIC)) {
+		src[DPI_USER_AGENT] = nf->http.user_agent;	/* QUIC UAID */
+		max[DPI_USER_AGENT] = USER_AGENT_MAX;
+		src[DPI_CLIENT_FP] = nf->protos.tls_quic.ja3_client;
+		src[DPI_SERVER_FP] = nf->protos.tls_quic.ja3_server;
+		max[DPI_CLIENT_FP] = max[DPI_SERVER_FP] = HASH_MAX;
+	}
+	for (i = 0; i < DPI_STRINGS; i++) {
+		n = bounded_len(src[i], max[i]);
+		head.len[i] = (uint16_t)fmt_sanitize(tmp[i], sizeof(tmp[i]),
+		    src[i], n);
+		total += head.len[i];
+	}
+	df->strings = NULL;
+	if (total == 0)
+		return;
+	if ((df->strings = malloc(sizeof(head) + total)) == NULL) {
+		d->stats.alloc_failures++;
+		return;
+	}
+	memcpy(df->strings, &head, sizeof(head));
+	for (i = 0, n = sizeof(head); i < DPI_STRINGS; i++) {
+		memcpy(df->strings + n, tmp[i], head.len[i]);
+		n += head.len[i];
+	}
+	d->stats.string_bytes += sizeof(head) + total;
+}
+
+/* The result is final: keep ids, confidence and strings; free nDPI state. */
+static void
+finish(struct dpi *d, struct dpi_flow *df)
+{
+	df->confidence = (uint8_t)df->nf->confidence;
+	freeze_strings(d, df);
+	pool_put(d, df->nf);
+	df->nf = NULL;
+	df->state = DPI_DONE;
+	if (df->app == NDPI_PROTOCOL_UNKNOWN && df->master == NDPI_PROTOCOL_UNKNOWN)
+		d->stats.flows_unknown++;
+	else if (df->guessed)
+		d->stats.flows_guessed++;
+	else
+		d->stats.flows_detected++;
+}
+
+static void
+give_up(struct dpi *d, struct dpi_flow *df)
+{
+	u_int8_t guessed = 0;
+
+	set_protocol(df, ndpi_detection_giveup(d->mod, df->nf, 1, &guessed));
+	df->guessed = guessed;
+}
+
+static void
+dissect(struct dpi *d, struct dpi_flow *df, const uint8_t *l3, uint16_t len,
+    uint64_t now_ms)
+{
+	set_protocol(df, ndpi_detection_process_packet(d->mod, df->nf, l3, len,
+	    now_ms));
+	d->stats.packets_dissected++;
+}
+
+void
+dpi_packet(struct dpi *d, void *state, uint64_t k, const uint8_t *l3,
+    uint16_t l3_len, uint64_t now_ms)
+{
+	struct dpi_flow *df = state;
+
+	if (df->state == DPI_DONE)
+		return;
+	if (df->state == DPI_IDLE) {
+		if ((df->nf = pool_get(d)) == NULL) {
+			d->stats.alloc_failures++;
+			df->state = DPI_DONE;	/* reported as Unknown */
+			return;
+		}
+		df->state = DPI_DETECTING;
+		dissect(d, df, l3, l3_len, now_ms);
+		if (df->app == NDPI_PROTOCOL_UNKNOWN && d->n_dissections == 1) {
+			give_up(d, df);
+			finish(d, df);
+		}
+		return;
+	}
+	/* Known and nothing more to extract: done without this packet. */
+	if (df->app != NDPI_PROTOCOL_UNKNOWN &&
+	    !ndpi_extra_dissection_possible(d->mod, df->nf)) {
+		finish(d, df);
+		return;
+	}
+	dissect(d, df, l3, l3_len, now_ms);
+	/* NFStream compares for equality: with 1 dissection, a known
+	 * protocol keeps its extra dissection going. */
+	if (k == d->n_dissections) {
+		if (df->app == NDPI_PROTOCOL_UNKNOWN)
+			give_up(d, df);
+		finish(d, df);
+	}
+}
+
+void
+dpi_flow_end(struct dpi *d, void *state)
+{
+	struct dpi_flow *df = state;
+
+	if (df->state != DPI_DETECTING)
+		return;
+	if (df->app == NDPI_PROTOCOL_UNKNOWN)
+		give_up(d, df);
+	finish(d, df);
+}
+
+void
+dpi_flow_release(void *state)
+{
+	struct dpi_flow *df = state;
+
+	free(df->strings);
+	df->strings = NULL;
+}
+
+/* nDPI 4.2's confidence in NFStream's (nDPI 4.7) numbering. */
+static int
+confidence_nfstream(uint8_t c)
+{
+	switch (c) {
+	case NDPI_CONFIDENCE_DPI_CACHE:
+		return 5;
+	case NDPI_CONFIDENCE_DPI:
+		return 6;
+	default:
+		return c;	/* 0 unknown, 1 by port, 2 by IP (4.2 only) */
+	}
+}
+
+static const char *
+proto_name(const struct dpi *d, uint16_t id)
+{
+	return d->proto_names[id < d->nprotos ? id : NDPI_PROTOCOL_UNKNOWN];
+}
+
+void
+dpi_result(const struct dpi *d, const void *state, struct dpi_result *out)
+{
+	const struct dpi_flow *df = state;
+	struct string_block_head head;
+	size_t off;
+	int i;
+
+	memset(out, 0, sizeof(*out));
+	out->master_id = df->master;
+	out->app_id = df->app;
+	/* ndpi_protocol2name(): "Master.App", or the one that is known. */
+	if (df->master != NDPI_PROTOCOL_UNKNOWN && df->master != df->app) {
+		if (df->app != NDPI_PROTOCOL_UNKNOWN)
+			snprintf(out->app_name, APP_NAME_LEN + 1, "%s.%s",
+			    proto_name(d, df->master), proto_name(d, df->app));
+		else
+			snprintf(out->app_name, APP_NAME_LEN + 1, "%s",
+			    proto_name(d, df->master));
+	} else {
+		snprintf(out->app_name, APP_NAME_LEN + 1, "%s",
+		    proto_name(d, df->app));
+	}
+	out->category_name = d->cat_names[df->category <
+	    NDPI_PROTOCOL_NUM_CATEGORIES ? df->category : 0];
+	out->guessed = df->guessed;
+	out->confidence = confidence_nfstream(df->confidence);
+	if (df->strings == NULL)
+		return;
+	memcpy(&head, df->strings, sizeof(head));
+	for (i = 0, off = sizeof(head); i < DPI_STRINGS; i++) {
+		out->str[i].s = df->strings + off;
+		out->str[i].len = head.len[i];
+		off += head.len[i];
+	}
+}
+
+void
+dpi_get_stats(const struct dpi *d, struct dpi_stats *out)
+{
+	*out = d->stats;
+}
