@@ -22,11 +22,13 @@ enum col_group {
 	COLG_TUNNEL,	/* tunnel_id: only when tunnel decoding is on */
 	COLG_STATS,
 	COLG_SPLT,
-	COLG_L7
+	COLG_L7,
+	COLG_EXPORT	/* binary exporters only (IPFIX, NetFlow v9), never in CSV */
 };
 
 enum col_type {
 	COLT_UINT,
+	COLT_BYTES,	/* raw bytes only (application_id) */
 	COLT_INT,
 	COLT_DOUBLE,
 	COLT_STRING,
@@ -57,6 +59,12 @@ enum col_id {
 	COL_APPLICATION_IS_GUESSED, COL_APPLICATION_CONFIDENCE,
 	COL_REQUESTED_SERVER_NAME, COL_CLIENT_FINGERPRINT,
 	COL_SERVER_FINGERPRINT, COL_USER_AGENT, COL_CONTENT_TYPE,
+	/* export-only */
+	COL_FLOW_END_REASON,		/* IPFIX flowEndReason value */
+	COL_BIFLOW_DIRECTION,		/* RFC 5103: 1, the source initiated */
+	COL_APPLICATION_ID,		/* RFC 6759: engine 22 (nDPI) + id */
+	COL_SRC2DST_TCP_FLAGS,		/* OR of the direction's TCP flags */
+	COL_DST2SRC_TCP_FLAGS,
 	COL_COUNT
 };
 
@@ -76,6 +84,8 @@ struct col_value {
 	double		 d;
 	const char	*s;		/* COLT_STRING: s[0..slen) */
 	unsigned	 slen;
+	const uint8_t	*raw;		/* addresses: network-order bytes */
+	unsigned	 rawlen;	/* 4 or 16 (IP), 6 (MAC), 5 (app id) */
 	unsigned	 n;		/* COLT_LIST: list[0..n) */
 	char		 buf[64];
 	int64_t		 list[FLOWFEAT_SPLT_MAX];
@@ -88,6 +98,15 @@ struct colset {
 };
 
 const char *column_name(enum col_id id);
+/* Column by name, or -1. */
+int column_by_name(const char *name);
+/*
+ * The column that carries col's meaning in a one-direction record: in the
+ * forward record bidirectional_* becomes src2dst_*; in the reverse record
+ * src and dst swap and src2dst/bidirectional become dst2src.  -1 when the
+ * column has no one-direction meaning (RFC 5103 biflow_direction).
+ */
+int column_for_direction(enum col_id col, int reverse);
 enum col_type column_type(enum col_id id);
 enum col_group column_group(enum col_id id);
 void colset_init(struct colset *cs, bool tunnels, bool statistics, bool splt,

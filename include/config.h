@@ -36,6 +36,10 @@ struct probe_conf {
 	uint32_t		 max_flows;
 	struct exporter_conf	 outputs[CONFIG_MAX_OUTPUTS];
 	unsigned		 noutputs;
+	char			*template_name;	/* NULL: standard */
+	unsigned		 template_refresh_s;
+	uint32_t		 observation_domain;
+	bool			 uniflow;
 };
 
 enum config_action {

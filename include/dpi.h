@@ -79,6 +79,9 @@ struct dpi_stats {
 	uint64_t	string_bytes;		/* result blocks allocated */
 };
 void dpi_get_stats(const struct dpi *d, struct dpi_stats *out);
+/* The protocol name table (for application id -> name options records). */
+unsigned dpi_protocol_count(const struct dpi *d);
+const char *dpi_protocol_name(const struct dpi *d, unsigned id);
 const char *dpi_version(void);
 
 #endif

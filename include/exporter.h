@@ -9,26 +9,53 @@
 #ifndef STREAMPROBE_EXPORTER_H
 #define STREAMPROBE_EXPORTER_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#include "transport.h"
 
 struct colset;
+struct dpi;
 struct flow_view;
 struct exporter;
 
 enum exporter_kind {
 	EXPORTER_CSV,
-	EXPORTER_JSON
+	EXPORTER_JSON,
+	EXPORTER_IPFIX
 };
 
 struct exporter_conf {
 	enum exporter_kind	 kind;
-	const char		*path;	/* "-" for standard output */
+	const char		*path;	/* CSV/JSON: "-" for standard output */
+	char			*url;	/* IPFIX: as given, for messages */
+	struct transport_conf	 transport;	/* IPFIX */
+};
+
+/* What every exporter may need from the run (read-only, shared). */
+struct exporter_env {
+	const struct dpi	*dpi;		/* NULL without DPI */
+	bool			 statistics;
+	bool			 splt;
+	bool			 tunnels;
+	const char		*template_name;
+	const char		*template_dir;
+	unsigned		 template_refresh_s;
+	uint32_t		 observation_domain;
+	bool			 uniflow;
+	const _Atomic uint64_t	*packets_ignored;	/* published by metering */
 };
 
 struct exporter_ops {
 	int	(*export_flow)(struct exporter *e, const struct flow_view *v);
+	/* Timers (template refresh, flushing a partial message); idle when
+	 * no flow is waiting.  Optional. */
+	void	(*tick)(struct exporter *e, uint64_t now_ms, bool idle);
 	int	(*finish)(struct exporter *e);	/* flush and close */
+	void	(*report)(struct exporter *e, FILE *fp);	/* optional */
 	void	(*destroy)(struct exporter *e);
 };
 
@@ -42,9 +69,13 @@ struct exporter {
 
 /* Open an exporter; on failure returns NULL with a message in errbuf. */
 struct exporter *exporter_open(const struct exporter_conf *conf,
-    const struct colset *cols, char *errbuf, size_t errlen);
+    const struct colset *cols, const struct exporter_env *env, char *errbuf,
+    size_t errlen);
 
 struct exporter *export_text_open(const struct exporter_conf *conf,
     const struct colset *cols, char *errbuf, size_t errlen);
+struct exporter *export_ipfix_open(const struct exporter_conf *conf,
+    const struct exporter_env *env, char *errbuf, size_t errlen);
+
 
 #endif

@@ -56,7 +56,7 @@ struct flow {
 	uint8_t		dst_mac[6];
 	uint8_t		src_end;	/* key endpoint (0/1) of the source */
 	uint8_t		end_reason;	/* enum flow_end_reason once expired */
-	uint8_t		pad[2];
+	uint8_t		tcp_flags[2];	/* per direction, OR of every packet's */
 };
 
 /* Caller-owned per-flow state follows the record (8-byte aligned). */
@@ -86,16 +86,17 @@ flow_packet_dir(const struct flow *f, uint8_t pkt_src_end)
 	return pkt_src_end == f->src_end ? FLOW_DIR_SRC2DST : FLOW_DIR_DST2SRC;
 }
 
-/* Account one packet (NFStream's core counters). */
+/* Account one packet (NFStream's core counters, plus TCP flags seen). */
 static inline void
 flow_account(struct flow *f, enum flow_dir dir, uint64_t now_ms,
-    uint16_t size)
+    uint16_t size, uint8_t tcp_flags)
 {
 	if (f->packets[dir] == 0)
 		f->first_ms[dir] = now_ms;
 	f->last_ms[dir] = now_ms;
 	f->packets[dir]++;
 	f->bytes[dir] += size;
+	f->tcp_flags[dir] |= tcp_flags;
 }
 
 static inline uint64_t

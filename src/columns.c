@@ -95,6 +95,16 @@ column_name(enum col_id id)
 		return "user_agent";
 	case COL_CONTENT_TYPE:
 		return "content_type";
+	case COL_FLOW_END_REASON:
+		return "flow_end_reason";
+	case COL_BIFLOW_DIRECTION:
+		return "biflow_direction";
+	case COL_APPLICATION_ID:
+		return "application_id";
+	case COL_SRC2DST_TCP_FLAGS:
+		return "src2dst_tcp_flags";
+	case COL_DST2SRC_TCP_FLAGS:
+		return "dst2src_tcp_flags";
 	default:
 		return "?";
 	}
@@ -111,7 +121,57 @@ column_group(enum col_id id)
 		return COLG_STATS;
 	if (id <= COL_SPLT_PIAT_MS)
 		return COLG_SPLT;
-	return COLG_L7;
+	if (id <= COL_CONTENT_TYPE)
+		return COLG_L7;
+	return COLG_EXPORT;
+}
+
+int
+column_by_name(const char *name)
+{
+	int id;
+
+	for (id = 0; id < COL_COUNT; id++)
+		if (strcmp(column_name(id), name) == 0)
+			return id;
+	return -1;
+}
+
+/* Replace a leading prefix: "src2dst_bytes" with ("src2dst_", "dst2src_"). */
+static int
+renamed(const char *name, const char *from, const char *to)
+{
+	char buf[64];
+	size_t n = strlen(from);
+
+	if (strncmp(name, from, n) != 0)
+		return -2;
+	snprintf(buf, sizeof(buf), "%s%s", to, name + n);
+	return column_by_name(buf);
+}
+
+int
+column_for_direction(enum col_id col, int reverse)
+{
+	static const char *const swaps[][2] = {
+		{ "src2dst_", "dst2src_" }, { "dst2src_", "src2dst_" },
+		{ "src_", "dst_" }, { "dst_", "src_" },
+	};
+	const char *name = column_name(col);
+	int r;
+	size_t i;
+
+	if (col == COL_BIFLOW_DIRECTION)
+		return -1;
+	if ((r = renamed(name, "bidirectional_",
+	    reverse ? "dst2src_" : "src2dst_")) != -2)
+		return r;
+	if (!reverse)
+		return col;
+	for (i = 0; i < sizeof(swaps) / sizeof(swaps[0]); i++)
+		if ((r = renamed(name, swaps[i][0], swaps[i][1])) != -2)
+			return r;
+	return col;
 }
 
 enum col_type
@@ -129,6 +189,8 @@ column_type(enum col_id id)
 	case COL_REQUESTED_SERVER_NAME: case COL_CLIENT_FINGERPRINT:
 	case COL_SERVER_FINGERPRINT: case COL_USER_AGENT: case COL_CONTENT_TYPE:
 		return COLT_STRING;
+	case COL_APPLICATION_ID:
+		return COLT_BYTES;
 	default:
 		break;
 	}
@@ -166,6 +228,8 @@ colset_init(struct colset *cs, bool tunnels, bool statistics, bool splt,
 			if (!l7)
 				continue;
 			break;
+		case COLG_EXPORT:
+			continue;
 		default:
 			break;
 		}
@@ -202,6 +266,8 @@ value_ip(const struct flow *f, int end, struct col_value *out)
 	unsigned k = 0;
 	int i;
 
+	out->raw = a;
+	out->rawlen = f->key.ip_version == 6 ? 16 : 4;
 	if (f->key.ip_version == 6) {
 		if (inet_ntop(AF_INET6, a, out->buf, sizeof(out->buf)) == NULL)
 			out->buf[0] = '\0';
@@ -228,6 +294,8 @@ value_mac(const uint8_t *m, unsigned len, struct col_value *out)
 	static const char hex[] = "0123456789abcdef";
 	unsigned i, k = 0;
 
+	out->raw = m;
+	out->rawlen = 6;
 	for (i = 0; i < 6; i++) {
 		if (i)
 			out->buf[k++] = ':';
@@ -319,6 +387,24 @@ value_l7(const struct flow_view *v, enum col_id id, struct col_value *out)
 	}
 }
 
+/* RFC 6759 applicationId: classification engine 22 (nDPI), 4-byte id. */
+static void
+value_app_id(const struct flow_view *v, struct col_value *out)
+{
+	uint32_t id = 0;
+
+	if (v->l7 != NULL)
+		id = v->l7->app_id != 0 ? v->l7->app_id : v->l7->master_id;
+	out->type = COLT_BYTES;
+	out->buf[0] = 22;
+	out->buf[1] = (char)(id >> 24);
+	out->buf[2] = (char)(id >> 16);
+	out->buf[3] = (char)(id >> 8);
+	out->buf[4] = (char)id;
+	out->raw = (const uint8_t *)out->buf;
+	out->rawlen = 5;
+}
+
 static void
 value_splt(const struct flow_view *v, enum col_id id, struct col_value *out)
 {
@@ -346,6 +432,8 @@ column_value(const struct flow_view *v, enum col_id id, struct col_value *out)
 	int rev = FLOW_DIR_DST2SRC;
 
 	out->type = COLT_UINT;
+	out->raw = NULL;
+	out->rawlen = 0;
 	switch (id) {
 	case COL_ID:
 		out->u = v->id;
@@ -437,6 +525,21 @@ column_value(const struct flow_view *v, enum col_id id, struct col_value *out)
 	case COL_SPLT_PS:
 	case COL_SPLT_PIAT_MS:
 		value_splt(v, id, out);
+		break;
+	case COL_FLOW_END_REASON:
+		out->u = f->end_reason;
+		break;
+	case COL_BIFLOW_DIRECTION:
+		out->u = 1;
+		break;
+	case COL_SRC2DST_TCP_FLAGS:
+		out->u = f->tcp_flags[FLOW_DIR_SRC2DST];
+		break;
+	case COL_DST2SRC_TCP_FLAGS:
+		out->u = f->tcp_flags[FLOW_DIR_DST2SRC];
+		break;
+	case COL_APPLICATION_ID:
+		value_app_id(v, out);
 		break;
 	default:
 		if (id >= COL_PS_FIRST && id <= COL_FLAGS_LAST)

@@ -32,6 +32,8 @@ config_defaults(struct probe_conf *c)
 	c->splt = 0;
 	c->n_dissections = 20;
 	c->max_flows = 1u << 20;
+	c->template_refresh_s = 60;
+	c->observation_domain = 1;
 }
 
 static int
@@ -120,6 +122,90 @@ add_output(struct probe_conf *c, enum exporter_kind kind, const char *path,
 	return 0;
 }
 
+/* HOST:PORT with HOST a name, an IPv4 address or [IPv6]. */
+static int
+split_host_port(const char *hp, char **host, char **port)
+{
+	const char *colon;
+
+	if (hp[0] == '[') {
+		const char *end = strchr(hp, ']');
+
+		if (end == NULL || end[1] != ':')
+			return -1;
+		*host = strndup(hp + 1, (size_t)(end - hp - 1));
+		colon = end + 1;
+	} else {
+		if ((colon = strrchr(hp, ':')) == NULL || strchr(hp, ':') != colon)
+			return -1;
+		*host = strndup(hp, (size_t)(colon - hp));
+	}
+	*port = strdup(colon + 1);
+	if (*host == NULL || *port == NULL || **host == '\0' ||
+	    strspn(*port, "0123456789") != strlen(*port) || **port == '\0' ||
+	    atoi(*port) < 1 || atoi(*port) > 65535) {
+		free(*host);
+		free(*port);
+		*host = *port = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_export_url(const char *url, struct exporter_conf *out, char *errbuf,
+    size_t errlen)
+{
+	static const struct {
+		const char		*scheme;
+		enum transport_kind	 kind;
+	} schemes[] = {
+		{ "ipfix+udp://", TRANSPORT_UDP },
+		{ "ipfix+tcp://", TRANSPORT_TCP },
+		{ "ipfix+file://", TRANSPORT_FILE },
+	};
+	char *host = NULL, *port = NULL;
+	size_t i, n;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+		n = strlen(schemes[i].scheme);
+		if (strncmp(url, schemes[i].scheme, n) != 0)
+			continue;
+		out->kind = EXPORTER_IPFIX;
+		out->transport.kind = schemes[i].kind;
+		if ((out->url = strdup(url)) == NULL)
+			goto nomem;
+		if (schemes[i].kind == TRANSPORT_FILE) {
+			if (url[n] == '\0')
+				goto bad;
+			if ((out->transport.path = strdup(url + n)) == NULL)
+				goto nomem;
+			return 0;
+		}
+		if (split_host_port(url + n, &host, &port) != 0)
+			goto bad;
+		out->transport.host = host;
+		out->transport.port = port;
+		return 0;
+	}
+	if (strncmp(url, "nf9+tcp://", 10) == 0) {
+		snprintf(errbuf, errlen, "--export %s: NetFlow v9 over TCP is not "
+		    "offered: its header carries no length, so a TCP stream cannot "
+		    "be framed (use nf9+udp:// or ipfix+tcp://)", url);
+		return -1;
+	}
+bad:
+	snprintf(errbuf, errlen, "--export \"%s\": expected ipfix+udp://HOST:PORT, "
+	    "ipfix+tcp://HOST:PORT or ipfix+file://PATH", url);
+	free(out->url);
+	out->url = NULL;
+	return -1;
+nomem:
+	snprintf(errbuf, errlen, "out of memory");
+	return -1;
+}
+
 int
 config_set(struct probe_conf *c, const char *key, const char *value,
     char *errbuf, size_t errlen)
@@ -136,6 +222,36 @@ config_set(struct probe_conf *c, const char *key, const char *value,
 		return add_output(c, EXPORTER_CSV, value, key, errbuf, errlen);
 	if (strcmp(key, "json") == 0)
 		return add_output(c, EXPORTER_JSON, value, key, errbuf, errlen);
+	if (strcmp(key, "export") == 0) {
+		if (c->noutputs == CONFIG_MAX_OUTPUTS) {
+			snprintf(errbuf, errlen, "--export: more than %d outputs",
+			    CONFIG_MAX_OUTPUTS);
+			return -1;
+		}
+		if (value == NULL || parse_export_url(value,
+		    &c->outputs[c->noutputs], errbuf, errlen) != 0)
+			return -1;
+		c->noutputs++;
+		return 0;
+	}
+	if (strcmp(key, "template") == 0)
+		return set_string(&c->template_name, value, errbuf, errlen);
+	if (strcmp(key, "template-refresh") == 0) {
+		if (parse_uint(key, value, 1, 86400, &v, errbuf, errlen) != 0)
+			return -1;
+		c->template_refresh_s = (unsigned)v;
+		return 0;
+	}
+	if (strcmp(key, "observation-domain") == 0) {
+		if (parse_uint(key, value, 0, UINT32_MAX, &v, errbuf, errlen) != 0)
+			return -1;
+		c->observation_domain = (uint32_t)v;
+		return 0;
+	}
+	if (strcmp(key, "uniflow") == 0) {
+		c->uniflow = true;
+		return 0;
+	}
 	if (strcmp(key, "no-promisc") == 0) {
 		c->promisc = false;
 		return 0;
@@ -212,6 +328,11 @@ static const struct option long_options[] = {
 	{ "max-flows",		required_argument,	NULL, 0 },
 	{ "csv",		required_argument,	NULL, 0 },
 	{ "json",		required_argument,	NULL, 0 },
+	{ "export",		required_argument,	NULL, 0 },
+	{ "template",		required_argument,	NULL, 0 },
+	{ "template-refresh",	required_argument,	NULL, 0 },
+	{ "observation-domain",	required_argument,	NULL, 0 },
+	{ "uniflow",		no_argument,		NULL, 0 },
 	{ "help",		no_argument,		NULL, 'h' },
 	{ "version",		no_argument,		NULL, 'V' },
 	{ NULL,			0,			NULL, 0 }
@@ -306,9 +427,17 @@ config_usage(FILE *fp)
 "      --max-flows N        flow table size; the least recently used flow is\n"
 "                           evicted when full (default 1048576)\n"
 "\n"
-"Output (repeatable; default --csv -):\n"
+"Output (repeatable, each gets every flow; default --csv -):\n"
 "      --csv PATH|-         NFStream to_csv layout\n"
 "      --json PATH|-        one JSON object per flow and line\n"
+"      --export URL         IPFIX: ipfix+udp://HOST:PORT, ipfix+tcp://HOST:PORT,\n"
+"                           ipfix+file://PATH\n"
+"      --template NAME|PATH IPFIX template: standard (default), nfstream,\n"
+"                           ntop, or a template file\n"
+"      --template-refresh S UDP template and statistics refresh (60)\n"
+"      --observation-domain N  IPFIX observation domain id (1)\n"
+"      --uniflow            two one-direction records per flow instead of\n"
+"                           one RFC 5103 biflow record\n"
 "\n"
 "  -h, --help               this text\n"
 "  -V, --version            version\n"
@@ -324,8 +453,14 @@ config_free(struct probe_conf *c)
 
 	for (i = 0; i < c->nfiles; i++)
 		free(c->files[i]);
-	for (i = 0; i < c->noutputs; i++)
+	for (i = 0; i < c->noutputs; i++) {
 		free((char *)c->outputs[i].path);
+		free(c->outputs[i].url);
+		free((char *)c->outputs[i].transport.host);
+		free((char *)c->outputs[i].transport.port);
+		free((char *)c->outputs[i].transport.path);
+	}
+	free(c->template_name);
 	free(c->iface);
 	free(c->bpf);
 	memset(c, 0, sizeof(*c));

@@ -431,3 +431,15 @@ dpi_get_stats(const struct dpi *d, struct dpi_stats *out)
 {
 	*out = d->stats;
 }
+
+unsigned
+dpi_protocol_count(const struct dpi *d)
+{
+	return d->nprotos;
+}
+
+const char *
+dpi_protocol_name(const struct dpi *d, unsigned id)
+{
+	return proto_name(d, (uint16_t)id);
+}

@@ -124,6 +124,18 @@ add_value(struct text_exporter *t, const struct col_value *v)
 	case COLT_STRING:
 		return t->kind == EXPORTER_CSV ? csv_add_string(sb, v->s, v->slen) :
 		    json_add_string(sb, v->s, v->slen);
+	case COLT_BYTES: {
+		static const char hex[] = "0123456789abcdef";
+		char h[2 * sizeof(v->buf)];
+		unsigned i;
+
+		for (i = 0; i < v->rawlen && i < sizeof(v->buf); i++) {
+			h[2 * i] = hex[v->raw[i] >> 4];
+			h[2 * i + 1] = hex[v->raw[i] & 15];
+		}
+		return t->kind == EXPORTER_CSV ? csv_add_string(sb, h, 2 * i) :
+		    json_add_string(sb, h, 2 * i);
+	}
 	case COLT_LIST:
 		if (t->kind == EXPORTER_JSON)
 			return add_list(sb, v, ",");

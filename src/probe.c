@@ -22,6 +22,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
 #include <time.h>
 
 #include "capture.h"
@@ -64,6 +65,7 @@ struct probe {
 	struct probe_counters	 cnt;		/* metering thread */
 	_Atomic uint64_t	 exported;	/* export thread */
 	_Atomic uint64_t	 export_failures;
+	_Atomic uint64_t	 packets_ignored;	/* for IPFIX statistics */
 	double			 metering_s;	/* wall time of the capture loop */
 };
 
@@ -117,6 +119,17 @@ probe_on_flow_end(struct flow *f, void *arg)
 }
 
 static void
+publish_ignored(struct probe *p)
+{
+	uint64_t n = 0;
+	int i;
+
+	for (i = 1; i < DECODE_RESULT_COUNT; i++)
+		n += p->cnt.packets_skipped[i];
+	atomic_store_explicit(&p->packets_ignored, n, memory_order_relaxed);
+}
+
+static void
 probe_on_packet(void *arg, const struct cap_pkt *h, const uint8_t *frame)
 {
 	struct probe *p = arg;
@@ -150,7 +163,7 @@ probe_on_packet(void *arg, const struct cap_pkt *h, const uint8_t *frame)
 	if (p->dpi != NULL)
 		dpi_packet(p->dpi, dpi_state(p, f), flow_packets(f) + 1, pv.l3,
 		    pv.l3_len, t);
-	flow_account(f, dir, t, size);
+	flow_account(f, dir, t, size, pv.tcp_flags);
 	if (t - p->scan_tick_ms >= IDLE_SCAN_MS) {
 		p->scan_tick_ms = t;
 		flowtab_expire_idle(p->ft, t, IDLE_SCAN_BUDGET);
@@ -180,6 +193,27 @@ export_one(struct probe *p, const struct flow *f, uint64_t id)
 		dpi_flow_release(dpi_state(p, f));
 }
 
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Exporter timers: template refresh, flushing idle messages. */
+static void
+export_tick(struct probe *p, bool idle)
+{
+	uint64_t now = mono_ms();
+	unsigned i;
+
+	for (i = 0; i < p->nexp; i++)
+		if (p->exp[i]->ops->tick != NULL)
+			p->exp[i]->ops->tick(p->exp[i], now, idle);
+}
+
 static void *
 export_thread_main(void *arg)
 {
@@ -192,8 +226,11 @@ export_thread_main(void *arg)
 		if ((slot = ring_pop_begin(p->ring)) != NULL) {
 			export_one(p, slot, id++);
 			ring_pop_end(p->ring);
+			if ((id & 1023) == 0)
+				export_tick(p, false);
 			continue;
 		}
+		export_tick(p, true);
 		/* Empty: finished only if metering ended before this check. */
 		done = atomic_load_explicit(&p->metering_done,
 		    memory_order_acquire);
@@ -210,6 +247,7 @@ probe_create(const struct probe_conf *conf, char *errbuf, size_t errlen)
 {
 	struct capture_conf cc;
 	struct flowtab_conf fc;
+	struct exporter_env env;
 	struct probe *p;
 	unsigned i;
 
@@ -227,6 +265,7 @@ probe_create(const struct probe_conf *conf, char *errbuf, size_t errlen)
 	atomic_init(&p->metering_done, 0);
 	atomic_init(&p->exported, 0);
 	atomic_init(&p->export_failures, 0);
+	atomic_init(&p->packets_ignored, 0);
 
 	memset(&cc, 0, sizeof(cc));
 	cc.files = (const char *const *)conf->files;
@@ -265,8 +304,21 @@ probe_create(const struct probe_conf *conf, char *errbuf, size_t errlen)
 
 	colset_init(&p->cols, conf->decode_tunnels, conf->statistics,
 	    conf->splt > 0, p->dpi != NULL);
+	memset(&env, 0, sizeof(env));
+	env.dpi = p->dpi;
+	env.statistics = conf->statistics;
+	env.splt = conf->splt > 0;
+	env.tunnels = conf->decode_tunnels;
+	env.template_name = conf->template_name ? conf->template_name :
+	    "standard";
+	env.template_dir = getenv("STREAMPROBE_TEMPLATE_DIR") ?
+	    getenv("STREAMPROBE_TEMPLATE_DIR") : STREAMPROBE_TEMPLATE_DIR;
+	env.template_refresh_s = conf->template_refresh_s;
+	env.observation_domain = conf->observation_domain;
+	env.uniflow = conf->uniflow;
+	env.packets_ignored = &p->packets_ignored;
 	for (i = 0; i < conf->noutputs; i++) {
-		p->exp[i] = exporter_open(&conf->outputs[i], &p->cols, errbuf,
+		p->exp[i] = exporter_open(&conf->outputs[i], &p->cols, &env, errbuf,
 		    errlen);
 		if (p->exp[i] == NULL)
 			goto fail;
@@ -295,6 +347,7 @@ probe_run(struct probe *p)
 		if (p->stop)
 			break;
 		n = capture_dispatch(p->cap, DISPATCH_BATCH, probe_on_packet, p);
+		publish_ignored(p);
 		if (n == CAPTURE_EOF)
 			break;
 		if (n == CAPTURE_ERROR) {
@@ -390,6 +443,9 @@ probe_report(struct probe *p, FILE *fp)
 		    (unsigned long long)ds.string_bytes,
 		    (unsigned long long)ds.alloc_failures);
 	}
+	for (i = 0; i < (int)p->nexp; i++)
+		if (p->exp[i]->ops->report != NULL)
+			p->exp[i]->ops->report(p->exp[i], fp);
 	if (p->live && capture_stats(p->cap, &cs) == 0)
 		fprintf(fp, "streamprobe: capture: %llu received, %llu dropped by "
 		    "kernel, %llu dropped by interface\n",

@@ -62,7 +62,7 @@ h_pkt_tcp(struct harness *h, enum flow_dir dir, uint64_t t, uint16_t size,
 {
 	flowfeat_update(&h->conf, flow_ext(h->f), h->f, dir, t, size, flags,
 	    is_tcp);
-	flow_account(h->f, dir, t, size);
+	flow_account(h->f, dir, t, size, is_tcp ? flags : 0);
 }
 
 static void

@@ -127,7 +127,7 @@ feed(struct flowtab *ft, const struct pkt_view *pv, uint64_t t,
 
 	f = flowtab_lookup(ft, pv, t, &dir);
 	assert_non_null(f);
-	flow_account(f, dir, t, pv->size[PKT_SIZE_RAW]);
+	flow_account(f, dir, t, pv->size[PKT_SIZE_RAW], pv->tcp_flags);
 	if (dir_out != NULL)
 		*dir_out = dir;
 	return f;

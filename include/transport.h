@@ -1,0 +1,64 @@
+/*
+ * transport.h - moves finished export messages to a collector or a file.
+ *
+ * Encoders (IPFIX via libfixbuf, later NetFlow v9) produce whole messages;
+ * a transport sends them and counts what it sent and what it could not.
+ *  - UDP: sent at once from the caller's thread; a send that fails drops
+ *    the message (counted).
+ *  - TCP: its own thread behind a bounded queue, so a slow or absent
+ *    collector never blocks the caller.  Connects without blocking, retries
+ *    with backoff, and sends the preamble (templates) first on every new
+ *    connection.  Messages that do not fit in the queue, or are still
+ *    queued when the transport closes, are dropped and counted.
+ *  - file: written in order.
+ * Counters are safe to read from any thread.
+ */
+#ifndef STREAMPROBE_TRANSPORT_H
+#define STREAMPROBE_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum transport_kind {
+	TRANSPORT_UDP,
+	TRANSPORT_TCP,
+	TRANSPORT_FILE
+};
+
+struct transport_conf {
+	enum transport_kind	 kind;
+	const char		*host;		/* UDP, TCP */
+	const char		*port;
+	const char		*path;		/* file; "-" for stdout */
+	size_t			 queue_bytes;	/* TCP; 0 = default */
+};
+
+struct transport_stats {
+	uint64_t	messages;	/* handed to the network or file */
+	uint64_t	octets;
+	uint64_t	records;
+	uint64_t	records_dropped;
+	uint64_t	messages_dropped;
+	uint64_t	connects;	/* TCP connections made */
+};
+
+struct transport;
+
+struct transport *transport_open(const struct transport_conf *conf,
+    char *errbuf, size_t errlen);
+/* Send (or queue) one message holding `records` data records. */
+void transport_send(struct transport *t, const uint8_t *msg, size_t len,
+    uint32_t records);
+/* TCP: bytes sent first on each new connection (the templates). */
+int transport_set_preamble(struct transport *t, const uint8_t *buf,
+    size_t len);
+/* Largest message the transport accepts (UDP: one datagram). */
+size_t transport_mtu(const struct transport *t);
+int transport_is_stream(const struct transport *t);
+void transport_stats(struct transport *t, struct transport_stats *out);
+const char *transport_name(const struct transport *t);
+/* Flush and close; TCP waits at most wait_ms for its queue to drain. */
+int transport_close(struct transport *t, unsigned wait_ms, char *errbuf,
+    size_t errlen);
+
+#endif

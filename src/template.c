@@ -1,0 +1,248 @@
+/*
+ * template.c - template files.
+ *
+ *	tmpl_load()		parse and validate one template file
+ *	ie_type_name(), ie_type_is_varlen(), ie_type_size()
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "columns.h"
+#include "template.h"
+
+static const struct {
+	const char	*name;
+	unsigned	 size;
+} ie_types[IE_TYPE_COUNT] = {
+	[IE_OCTET_ARRAY] = { "octetArray", 0 },
+	[IE_UNSIGNED8] = { "unsigned8", 1 },
+	[IE_UNSIGNED16] = { "unsigned16", 2 },
+	[IE_UNSIGNED32] = { "unsigned32", 4 },
+	[IE_UNSIGNED64] = { "unsigned64", 8 },
+	[IE_SIGNED8] = { "signed8", 1 },
+	[IE_SIGNED16] = { "signed16", 2 },
+	[IE_SIGNED32] = { "signed32", 4 },
+	[IE_SIGNED64] = { "signed64", 8 },
+	[IE_FLOAT32] = { "float32", 4 },
+	[IE_FLOAT64] = { "float64", 8 },
+	[IE_BOOLEAN] = { "boolean", 1 },
+	[IE_MAC_ADDRESS] = { "macAddress", 6 },
+	[IE_STRING] = { "string", 0 },
+	[IE_DATE_TIME_SECONDS] = { "dateTimeSeconds", 4 },
+	[IE_DATE_TIME_MILLISECONDS] = { "dateTimeMilliseconds", 8 },
+	[IE_DATE_TIME_MICROSECONDS] = { "dateTimeMicroseconds", 8 },
+	[IE_DATE_TIME_NANOSECONDS] = { "dateTimeNanoseconds", 8 },
+	[IE_IPV4_ADDRESS] = { "ipv4Address", 4 },
+	[IE_IPV6_ADDRESS] = { "ipv6Address", 16 },
+};
+
+const char *
+ie_type_name(enum ie_type t)
+{
+	return t < IE_TYPE_COUNT ? ie_types[t].name : "?";
+}
+
+int
+ie_type_is_varlen(enum ie_type t)
+{
+	return t == IE_OCTET_ARRAY || t == IE_STRING;
+}
+
+unsigned
+ie_type_size(enum ie_type t)
+{
+	return t < IE_TYPE_COUNT ? ie_types[t].size : 0;
+}
+
+static int
+parse_type(const char *s)
+{
+	int i;
+
+	for (i = 0; i < IE_TYPE_COUNT; i++)
+		if (strcmp(ie_types[i].name, s) == 0)
+			return i;
+	return -1;
+}
+
+static int
+parse_num(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	*out = strtoul(s, &end, 0);
+	return (errno == 0 && *end == '\0' && *out <= max) ? 0 : -1;
+}
+
+/* "[pen:]id" where pen may be ENT (the file's enterprise number). */
+static int
+parse_id(struct tmpl *t, const char *s, struct tmpl_field *f, int *needs_ent)
+{
+	const char *colon = strchr(s, ':');
+	char pen[32];
+	unsigned long v;
+
+	f->pen = 0;
+	if (colon != NULL) {
+		if ((size_t)(colon - s) >= sizeof(pen))
+			return -1;
+		memcpy(pen, s, (size_t)(colon - s));
+		pen[colon - s] = '\0';
+		if (strcmp(pen, "ENT") == 0) {
+			*needs_ent = 1;
+			f->pen = t->enterprise;
+		} else if (parse_num(pen, UINT32_MAX, &v) == 0) {
+			f->pen = (uint32_t)v;
+		} else {
+			return -1;
+		}
+		s = colon + 1;
+	}
+	if (parse_num(s, 0x7fff, &v) != 0 || v == 0)
+		return -1;
+	f->id = (uint16_t)v;
+	return 0;
+}
+
+static int load_error(char *, size_t, const char *, unsigned, const char *,
+    ...) __attribute__((format(printf, 5, 6)));
+
+static int
+load_error(char *errbuf, size_t errlen, const char *path, unsigned line,
+    const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(errbuf, errlen, "template %s line %u: %s", path, line, msg);
+	return -1;
+}
+
+int
+tmpl_load(struct tmpl *t, const char *name_or_path, const char *dir,
+    char *errbuf, size_t errlen)
+{
+	char line[512], *tok[6], *save, *p;
+	struct tmpl_field *f;
+	unsigned lineno = 0, ntok, j;
+	unsigned long v;
+	int needs_ent, type, col;
+	FILE *fp;
+
+	memset(t, 0, sizeof(*t));
+	if (strchr(name_or_path, '/') != NULL)
+		snprintf(t->path, sizeof(t->path), "%s", name_or_path);
+	else
+		snprintf(t->path, sizeof(t->path), "%s/%s.tmpl", dir, name_or_path);
+	if ((fp = fopen(t->path, "r")) == NULL) {
+		snprintf(errbuf, errlen, "unknown template \"%s\" (%s: %s)",
+		    name_or_path, t->path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		lineno++;
+		if ((p = strchr(line, '#')) != NULL)
+			*p = '\0';
+		ntok = 0;
+		for (p = strtok_r(line, " \t\r\n", &save); p != NULL && ntok < 6;
+		    p = strtok_r(NULL, " \t\r\n", &save))
+			tok[ntok++] = p;
+		if (ntok == 0)
+			continue;
+		if (strcmp(tok[0], "enterprise") == 0) {
+			if (ntok != 2 || parse_num(tok[1], UINT32_MAX, &v) != 0 ||
+			    v == 0 || v == TMPL_REVERSE_PEN) {
+				fclose(fp);
+				return load_error(errbuf, errlen, t->path, lineno,
+				    "bad enterprise number \"%s\"", ntok > 1 ? tok[1] : "");
+			}
+			t->enterprise = (uint32_t)v;
+			continue;
+		}
+		if (ntok < 4 || ntok > 5) {
+			fclose(fp);
+			return load_error(errbuf, errlen, t->path, lineno,
+			    "expected \"column element [pen:]id type [length]\"");
+		}
+		if (t->n == TMPL_MAX_FIELDS) {
+			fclose(fp);
+			return load_error(errbuf, errlen, t->path, lineno,
+			    "more than %d fields", TMPL_MAX_FIELDS);
+		}
+		f = &t->f[t->n];
+		memset(f, 0, sizeof(*f));
+		f->line = (uint16_t)lineno;
+		if ((col = column_by_name(tok[0])) < 0) {
+			fclose(fp);
+			return load_error(errbuf, errlen, t->path, lineno,
+			    "unknown column \"%s\"", tok[0]);
+		}
+		f->column = col;
+		if (strlen(tok[1]) >= sizeof(f->name)) {
+			fclose(fp);
+			return load_error(errbuf, errlen, t->path, lineno,
+			    "element name too long: %s", tok[1]);
+		}
+		snprintf(f->name, sizeof(f->name), "%s", tok[1]);
+		needs_ent = 0;
+		if (parse_id(t, tok[2], f, &needs_ent) != 0) {
+			fclose(fp);
+			return load_error(errbuf, errlen, t->path, lineno,
+			    "bad element id \"%s\" (want [pen:]1..32767)", tok[2]);
+		}
+		if (needs_ent && t->enterprise == 0) {
+			fclose(fp);
+			return load_error(errbuf, errlen, t->path, lineno,
+			    "ENT used before an \"enterprise N\" line");
+		}
+		if ((type = parse_type(tok[3])) < 0) {
+			fclose(fp);
+			return load_error(errbuf, errlen, t->path, lineno,
+			    "unknown type \"%s\"", tok[3]);
+		}
+		f->type = (uint8_t)type;
+		f->family = type == IE_IPV4_ADDRESS ? 4 : type == IE_IPV6_ADDRESS ?
+		    6 : 0;
+		f->length = (uint16_t)ie_type_size(type);
+		if (ntok == 5) {
+			if (parse_num(tok[4], 65534, &v) != 0 || v == 0) {
+				fclose(fp);
+				return load_error(errbuf, errlen, t->path, lineno,
+				    "bad length \"%s\"", tok[4]);
+			}
+			f->length = (uint16_t)v;
+		}
+		if (ie_type_is_varlen(type) && f->length == 0) {
+			fclose(fp);
+			return load_error(errbuf, errlen, t->path, lineno,
+			    "%s needs a maximum length", tok[3]);
+		}
+		for (j = 0; j < t->n; j++) {
+			if (t->f[j].pen == f->pen && t->f[j].id == f->id &&
+			    (t->f[j].family == 0 || f->family == 0 ||
+			    t->f[j].family == f->family)) {
+				fclose(fp);
+				return load_error(errbuf, errlen, t->path, lineno,
+				    "element %s appears twice", tok[2]);
+			}
+		}
+		t->n++;
+	}
+	fclose(fp);
+	if (t->n == 0) {
+		snprintf(errbuf, errlen, "template %s has no fields", t->path);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,577 @@
+/*
+ * transport.c - UDP, TCP and file transports for export messages.
+ *
+ *	transport_open()	resolve/open; UDP and TCP checks at start-up
+ *	transport_send()	one message (UDP now, TCP queued, file written)
+ *	transport_set_preamble(), transport_mtu(), transport_is_stream()
+ *	transport_stats(), transport_name(), transport_close()
+ *	tcp_thread_main()	TCP: connect, backoff, preamble, drain
+ *
+ * The TCP queue is a list of whole messages under one mutex: the lock is
+ * taken per message, never per packet.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "transport.h"
+
+#define UDP_MTU			1420	/* as libfixbuf's UDP exporter */
+#define STREAM_MTU		65496
+#define TCP_QUEUE_DEFAULT	(16u << 20)
+#define BACKOFF_MIN_MS		250
+#define BACKOFF_MAX_MS		8000
+#define CONNECT_TIMEOUT_MS	2000
+#define SEND_TIMEOUT_MS		5000
+
+struct qmsg {
+	struct qmsg	*next;
+	size_t		 len;
+	uint32_t	 records;
+	uint8_t		 data[];
+};
+
+struct transport {
+	struct transport_conf	 conf;
+	char			 name[300];
+	int			 fd;		/* UDP, TCP (thread-owned) */
+	FILE			*fp;
+	struct addrinfo		*ai;		/* TCP: resolved collector */
+	/* TCP thread and queue */
+	pthread_t		 thread;
+	bool			 thread_started;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	struct qmsg		*head, *tail;
+	size_t			 queued_bytes;
+	bool			 stop;
+	uint64_t		 stop_deadline_ms;
+	uint8_t			*preamble;
+	size_t			 preamble_len;
+	bool			 down_logged;
+	/* counters */
+	_Atomic uint64_t	 messages, octets, records;
+	_Atomic uint64_t	 records_dropped, messages_dropped, connects;
+};
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+count_sent(struct transport *t, size_t len, uint32_t records)
+{
+	atomic_fetch_add(&t->messages, 1);
+	atomic_fetch_add(&t->octets, len);
+	atomic_fetch_add(&t->records, records);
+}
+
+static void
+count_dropped(struct transport *t, uint32_t records)
+{
+	atomic_fetch_add(&t->messages_dropped, 1);
+	atomic_fetch_add(&t->records_dropped, records);
+}
+
+/* Write everything, waiting at most timeout_ms for the socket each time. */
+static int
+write_all(int fd, const uint8_t *p, size_t len, int timeout_ms)
+{
+	struct pollfd pfd = { fd, POLLOUT, 0 };
+	ssize_t n;
+
+	while (len > 0) {
+		n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EINTR)
+			return -1;
+		if (poll(&pfd, 1, timeout_ms) <= 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Non-blocking connect bounded by CONNECT_TIMEOUT_MS; -1 with errno. */
+static int
+tcp_connect(struct transport *t)
+{
+	struct pollfd pfd;
+	struct addrinfo *ai;
+	socklen_t sl;
+	int fd, err = ECONNREFUSED;
+
+	for (ai = t->ai; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd < 0) {
+			err = errno;
+			continue;
+		}
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			return fd;
+		if (errno == EINPROGRESS) {
+			pfd.fd = fd;
+			pfd.events = POLLOUT;
+			if (poll(&pfd, 1, CONNECT_TIMEOUT_MS) == 1) {
+				sl = sizeof(err);
+				if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &sl) ==
+				    0 && err == 0)
+					return fd;
+			} else {
+				err = ETIMEDOUT;
+			}
+		} else {
+			err = errno;
+		}
+		close(fd);
+	}
+	errno = err;
+	return -1;
+}
+
+/* The collector never sends: readable means it closed or reset. */
+static bool
+peer_closed(int fd)
+{
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	char c;
+
+	if (poll(&pfd, 1, 0) <= 0)
+		return false;
+	if (pfd.revents & (POLLERR | POLLHUP))
+		return true;
+	return recv(fd, &c, 1, MSG_DONTWAIT | MSG_PEEK) <= 0;
+}
+
+static void
+tcp_disconnect(struct transport *t, const char *why)
+{
+	if (t->fd >= 0) {
+		close(t->fd);
+		t->fd = -1;
+	}
+	if (!t->down_logged) {
+		log_warnx("%s: collector lost (%s); queueing and retrying",
+		    t->name, why);
+		t->down_logged = true;
+	}
+}
+
+/* Wait for a stop request or the timeout, with the lock held. */
+static void
+wait_locked(struct transport *t, unsigned ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_cond_timedwait(&t->cv, &t->mu, &ts);
+}
+
+static bool
+must_quit_locked(struct transport *t)
+{
+	return t->stop && (t->head == NULL || now_ms() >= t->stop_deadline_ms);
+}
+
+static void *
+tcp_thread_main(void *arg)
+{
+	struct transport *t = arg;
+	unsigned backoff = BACKOFF_MIN_MS;
+	uint8_t *pre;
+	size_t pre_len;
+	struct qmsg *m;
+	int fd;
+
+	pthread_mutex_lock(&t->mu);
+	for (;;) {
+		if (must_quit_locked(t))
+			break;
+		if (t->fd < 0) {
+			pthread_mutex_unlock(&t->mu);
+			fd = tcp_connect(t);
+			pthread_mutex_lock(&t->mu);
+			if (fd < 0) {
+				if (!t->down_logged) {
+					log_warnx("%s: cannot connect (%s); retrying",
+					    t->name, strerror(errno));
+					t->down_logged = true;
+				}
+				wait_locked(t, backoff);
+				backoff = backoff * 2 > BACKOFF_MAX_MS ?
+				    BACKOFF_MAX_MS : backoff * 2;
+				continue;
+			}
+			/* New connection: the templates go first. */
+			pre_len = t->preamble_len;
+			pre = pre_len ? malloc(pre_len) : NULL;
+			if (pre != NULL)
+				memcpy(pre, t->preamble, pre_len);
+			pthread_mutex_unlock(&t->mu);
+			if (pre_len != 0 && (pre == NULL ||
+			    write_all(fd, pre, pre_len, SEND_TIMEOUT_MS) != 0)) {
+				free(pre);
+				close(fd);
+				pthread_mutex_lock(&t->mu);
+				wait_locked(t, backoff);
+				continue;
+			}
+			free(pre);
+			pthread_mutex_lock(&t->mu);
+			t->fd = fd;
+			backoff = BACKOFF_MIN_MS;
+			atomic_fetch_add(&t->connects, 1);
+			if (t->down_logged) {
+				log_warnx("%s: collector connected", t->name);
+				t->down_logged = false;
+			}
+			continue;
+		}
+		if ((m = t->head) == NULL) {
+			wait_locked(t, 200);
+			continue;
+		}
+		pthread_mutex_unlock(&t->mu);
+		/* A message is dequeued only once it is fully written. */
+		if (peer_closed(t->fd)) {
+			pthread_mutex_lock(&t->mu);
+			tcp_disconnect(t, "closed by the collector");
+			continue;
+		}
+		if (write_all(t->fd, m->data, m->len, SEND_TIMEOUT_MS) != 0) {
+			pthread_mutex_lock(&t->mu);
+			tcp_disconnect(t, strerror(errno));
+			continue;
+		}
+		pthread_mutex_lock(&t->mu);
+		t->head = m->next;
+		if (t->head == NULL)
+			t->tail = NULL;
+		t->queued_bytes -= m->len;
+		count_sent(t, m->len, m->records);
+		free(m);
+	}
+	/* Whatever could not be sent before the deadline is counted. */
+	while ((m = t->head) != NULL) {
+		t->head = m->next;
+		count_dropped(t, m->records);
+		free(m);
+	}
+	t->tail = NULL;
+	t->queued_bytes = 0;
+	pthread_mutex_unlock(&t->mu);
+	if (t->fd >= 0) {
+		close(t->fd);
+		t->fd = -1;
+	}
+	return NULL;
+}
+
+static int
+resolve(const struct transport_conf *c, int socktype, struct addrinfo **out,
+    char *errbuf, size_t errlen)
+{
+	struct addrinfo hints;
+	int rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = socktype;
+	if ((rc = getaddrinfo(c->host, c->port, &hints, out)) != 0) {
+		snprintf(errbuf, errlen, "cannot resolve collector %s port %s: %s",
+		    c->host, c->port, gai_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+open_udp(struct transport *t, char *errbuf, size_t errlen)
+{
+	struct addrinfo *ai, *list;
+	int err = 0;
+
+	if (resolve(&t->conf, SOCK_DGRAM, &list, errbuf, errlen) != 0)
+		return -1;
+	for (ai = list; ai != NULL; ai = ai->ai_next) {
+		t->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, ai->ai_protocol);
+		if (t->fd < 0) {
+			err = errno;
+			continue;
+		}
+		/* connect() makes an unroutable address fail now. */
+		if (connect(t->fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		err = errno;
+		close(t->fd);
+		t->fd = -1;
+	}
+	freeaddrinfo(list);
+	if (t->fd < 0) {
+		snprintf(errbuf, errlen, "collector %s port %s unreachable: %s",
+		    t->conf.host, t->conf.port, strerror(err));
+		return -1;
+	}
+	return 0;
+}
+
+/* Route lookup only: a UDP connect() sends nothing. */
+static int
+route_check(const struct addrinfo *list)
+{
+	const struct addrinfo *ai;
+	int fd, err = ENETUNREACH;
+
+	for (ai = list; ai != NULL; ai = ai->ai_next) {
+		if ((fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0) {
+			err = errno;
+			continue;
+		}
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+			close(fd);
+			return 0;
+		}
+		err = errno;
+		close(fd);
+	}
+	errno = err;
+	return -1;
+}
+
+static int
+open_tcp(struct transport *t, char *errbuf, size_t errlen)
+{
+	int rc;
+
+	if (resolve(&t->conf, SOCK_STREAM, &t->ai, errbuf, errlen) != 0)
+		return -1;
+	/* A collector that is down is retried; an unroutable one is an error. */
+	if (route_check(t->ai) != 0) {
+		snprintf(errbuf, errlen, "collector %s port %s unreachable: %s",
+		    t->conf.host, t->conf.port, strerror(errno));
+		return -1;
+	}
+	pthread_mutex_init(&t->mu, NULL);
+	pthread_cond_init(&t->cv, NULL);
+	if ((rc = pthread_create(&t->thread, NULL, tcp_thread_main, t)) != 0) {
+		snprintf(errbuf, errlen, "cannot start the TCP export thread: %s",
+		    strerror(rc));
+		return -1;
+	}
+	t->thread_started = true;
+	return 0;
+}
+
+struct transport *
+transport_open(const struct transport_conf *conf, char *errbuf, size_t errlen)
+{
+	struct transport *t;
+	int rc = -1;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		snprintf(errbuf, errlen, "out of memory");
+		return NULL;
+	}
+	t->conf = *conf;
+	t->fd = -1;
+	if (t->conf.queue_bytes == 0)
+		t->conf.queue_bytes = TCP_QUEUE_DEFAULT;
+	switch (conf->kind) {
+	case TRANSPORT_UDP:
+		snprintf(t->name, sizeof(t->name), "udp://%s:%s", conf->host,
+		    conf->port);
+		rc = open_udp(t, errbuf, errlen);
+		break;
+	case TRANSPORT_TCP:
+		snprintf(t->name, sizeof(t->name), "tcp://%s:%s", conf->host,
+		    conf->port);
+		rc = open_tcp(t, errbuf, errlen);
+		break;
+	case TRANSPORT_FILE:
+		snprintf(t->name, sizeof(t->name), "file://%s", conf->path);
+		if (strcmp(conf->path, "-") == 0)
+			t->fp = stdout;
+		else if ((t->fp = fopen(conf->path, "wb")) == NULL)
+			snprintf(errbuf, errlen, "cannot open %s: %s", conf->path,
+			    strerror(errno));
+		rc = t->fp != NULL ? 0 : -1;
+		break;
+	}
+	if (rc != 0) {
+		if (t->fd >= 0)
+			close(t->fd);
+		if (t->ai != NULL)
+			freeaddrinfo(t->ai);
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void
+transport_send(struct transport *t, const uint8_t *msg, size_t len,
+    uint32_t records)
+{
+	struct qmsg *m;
+
+	switch (t->conf.kind) {
+	case TRANSPORT_UDP:
+		if (send(t->fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL) ==
+		    (ssize_t)len) {
+			count_sent(t, len, records);
+			if (t->down_logged) {
+				log_warnx("%s: sending again", t->name);
+				t->down_logged = false;
+			}
+		} else {
+			count_dropped(t, records);
+			if (!t->down_logged) {
+				log_warnx("%s: send failed (%s); records are counted "
+				    "as dropped until it works again", t->name,
+				    strerror(errno));
+				t->down_logged = true;
+			}
+		}
+		return;
+	case TRANSPORT_FILE:
+		if (fwrite(msg, 1, len, t->fp) == len)
+			count_sent(t, len, records);
+		else
+			count_dropped(t, records);
+		return;
+	case TRANSPORT_TCP:
+		break;
+	}
+	pthread_mutex_lock(&t->mu);
+	if (t->stop || t->queued_bytes + len > t->conf.queue_bytes ||
+	    (m = malloc(sizeof(*m) + len)) == NULL) {
+		pthread_mutex_unlock(&t->mu);
+		count_dropped(t, records);
+		return;
+	}
+	m->next = NULL;
+	m->len = len;
+	m->records = records;
+	memcpy(m->data, msg, len);
+	if (t->tail != NULL)
+		t->tail->next = m;
+	else
+		t->head = m;
+	t->tail = m;
+	t->queued_bytes += len;
+	pthread_cond_signal(&t->cv);
+	pthread_mutex_unlock(&t->mu);
+}
+
+int
+transport_set_preamble(struct transport *t, const uint8_t *buf, size_t len)
+{
+	uint8_t *copy;
+
+	if (t->conf.kind != TRANSPORT_TCP)
+		return 0;
+	if ((copy = malloc(len ? len : 1)) == NULL)
+		return -1;
+	memcpy(copy, buf, len);
+	pthread_mutex_lock(&t->mu);
+	free(t->preamble);
+	t->preamble = copy;
+	t->preamble_len = len;
+	pthread_mutex_unlock(&t->mu);
+	return 0;
+}
+
+size_t
+transport_mtu(const struct transport *t)
+{
+	return t->conf.kind == TRANSPORT_UDP ? UDP_MTU : STREAM_MTU;
+}
+
+int
+transport_is_stream(const struct transport *t)
+{
+	return t->conf.kind == TRANSPORT_TCP;
+}
+
+void
+transport_stats(struct transport *t, struct transport_stats *out)
+{
+	out->messages = atomic_load(&t->messages);
+	out->octets = atomic_load(&t->octets);
+	out->records = atomic_load(&t->records);
+	out->records_dropped = atomic_load(&t->records_dropped);
+	out->messages_dropped = atomic_load(&t->messages_dropped);
+	out->connects = atomic_load(&t->connects);
+}
+
+const char *
+transport_name(const struct transport *t)
+{
+	return t->name;
+}
+
+int
+transport_close(struct transport *t, unsigned wait_ms, char *errbuf,
+    size_t errlen)
+{
+	int rc = 0;
+
+	if (t == NULL)
+		return 0;
+	if (t->thread_started) {
+		pthread_mutex_lock(&t->mu);
+		t->stop = true;
+		t->stop_deadline_ms = now_ms() + wait_ms;
+		pthread_cond_broadcast(&t->cv);
+		pthread_mutex_unlock(&t->mu);
+		pthread_join(t->thread, NULL);
+		pthread_mutex_destroy(&t->mu);
+		pthread_cond_destroy(&t->cv);
+	}
+	if (t->fp != NULL) {
+		if (fflush(t->fp) != 0 || ferror(t->fp)) {
+			snprintf(errbuf, errlen, "%s: %s", t->name, strerror(errno));
+			rc = -1;
+		}
+		if (t->fp != stdout && fclose(t->fp) != 0 && rc == 0) {
+			snprintf(errbuf, errlen, "%s: %s", t->name, strerror(errno));
+			rc = -1;
+		}
+	}
+	if (t->conf.kind == TRANSPORT_UDP && t->fd >= 0)
+		close(t->fd);
+	if (t->ai != NULL)
+		freeaddrinfo(t->ai);
+	free(t->preamble);
+	free(t);
+	return rc;
+}
