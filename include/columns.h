@@ -75,7 +75,15 @@ struct flow_view {
 	const struct flowfeat_conf	*feat;
 	const struct dpi_result		*l7;	/* NULL without DPI */
 	uint64_t			 id;	/* export order, from 0 */
+	/* Statistics of the three directions, computed once by
+	 * flow_view_prepare(); NULL without --statistics. */
+	const struct feat_summary	*summary;
+	bool				 no_text;	/* binary exporters: skip
+							 * text of IP/MAC */
 };
+
+/* Fill the per-flow caches a view's readers share (summary[3]). */
+void flow_view_prepare(struct flow_view *v, struct feat_summary summary[3]);
 
 struct col_value {
 	enum col_type	 type;

@@ -260,7 +260,7 @@ set_str(struct col_value *out, unsigned len)
 }
 
 static void
-value_ip(const struct flow *f, int end, struct col_value *out)
+value_ip(const struct flow *f, int end, bool no_text, struct col_value *out)
 {
 	const uint8_t *a = f->key.addr[end];
 	unsigned k = 0;
@@ -268,6 +268,10 @@ value_ip(const struct flow *f, int end, struct col_value *out)
 
 	out->raw = a;
 	out->rawlen = f->key.ip_version == 6 ? 16 : 4;
+	if (no_text) {
+		set_str(out, 0);
+		return;
+	}
 	if (f->key.ip_version == 6) {
 		if (inet_ntop(AF_INET6, a, out->buf, sizeof(out->buf)) == NULL)
 			out->buf[0] = '\0';
@@ -322,7 +326,9 @@ value_stat(const struct flow_view *v, enum col_id id, struct col_value *out)
 	k = id < COL_PIAT_FIRST ? id - COL_PS_FIRST : id - COL_PIAT_FIRST;
 	d = k / 4;
 	m = k % 4;
-	if (st != NULL)
+	if (v->summary != NULL)
+		s = v->summary[d];
+	else if (st != NULL)
 		flowfeat_summary(st, v->flow, (enum feat_dir)d, &s);
 	else
 		memset(&s, 0, sizeof(s));
@@ -405,6 +411,20 @@ value_app_id(const struct flow_view *v, struct col_value *out)
 	out->rawlen = 5;
 }
 
+void
+flow_view_prepare(struct flow_view *v, struct feat_summary summary[3])
+{
+	const struct feat_stats *st = flowfeat_stats(v->feat, v->ext);
+	int d;
+
+	v->summary = NULL;
+	if (st == NULL)
+		return;
+	for (d = 0; d < FEAT_DIRS; d++)
+		flowfeat_summary(st, v->flow, (enum feat_dir)d, &summary[d]);
+	v->summary = summary;
+}
+
 static void
 value_splt(const struct flow_view *v, enum col_id id, struct col_value *out)
 {
@@ -443,10 +463,10 @@ column_value(const struct flow_view *v, enum col_id id, struct col_value *out)
 		out->i = column_expiration_id(f->end_reason);
 		break;
 	case COL_SRC_IP:
-		value_ip(f, src, out);
+		value_ip(f, src, v->no_text, out);
 		break;
 	case COL_DST_IP:
-		value_ip(f, dst, out);
+		value_ip(f, dst, v->no_text, out);
 		break;
 	case COL_SRC_MAC:
 		value_mac(f->src_mac, 17, out);

@@ -189,12 +189,6 @@ parse_export_url(const char *url, struct exporter_conf *out, char *errbuf,
 		out->transport.port = port;
 		return 0;
 	}
-	if (strncmp(url, "nf9+tcp://", 10) == 0) {
-		snprintf(errbuf, errlen, "--export %s: NetFlow v9 over TCP is not "
-		    "offered: its header carries no length, so a TCP stream cannot "
-		    "be framed (use nf9+udp:// or ipfix+tcp://)", url);
-		return -1;
-	}
 bad:
 	snprintf(errbuf, errlen, "--export \"%s\": expected ipfix+udp://HOST:PORT, "
 	    "ipfix+tcp://HOST:PORT or ipfix+file://PATH", url);

@@ -107,6 +107,7 @@ struct ipfix_exporter {
 	uint64_t		 last_emit_ms;
 	uint64_t		 next_refresh_ms;
 	uint64_t		 init_time_ms;
+	bool			 ip_as_text;	/* a template writes an IP as text */
 	uint64_t		 records_too_big;
 	uint64_t		 encode_errors;
 	struct strbuf_like {
@@ -396,6 +397,9 @@ build_layout(struct ipfix_exporter *x, struct ipfix_layout *lay, int family,
 		    strncmp(column_name(tf->column), "dst2src_", 8) == 0 ||
 		    column_for_direction(tf->column, 0) < 0))
 			continue;	/* the reverse record carries these */
+		if ((tf->column == COL_SRC_IP || tf->column == COL_DST_IP) &&
+		    tf->type == IE_STRING)
+			x->ip_as_text = true;
 		f = &lay->f[lay->n++];
 		f->tf = tf;
 		f->col[0] = uniflow ? column_for_direction(tf->column, 0) :
@@ -688,15 +692,17 @@ ipfix_export_flow(struct exporter *e, const struct flow_view *v)
 	struct ipfix_exporter *x = (struct ipfix_exporter *)e;
 	int v6 = v->flow->key.ip_version == 6;
 	const struct ipfix_layout *lay = &x->lay[(x->env.uniflow ? 2 : 0) + v6];
+	struct flow_view bv = *v;
 	int rc;
 
 	if (!lay->used) {
 		e->failed++;
 		return -1;
 	}
-	rc = append_flow_record(x, lay, v, 0);
+	bv.no_text = !x->ip_as_text;	/* addresses go out as bytes */
+	rc = append_flow_record(x, lay, &bv, 0);
 	if (rc == 0 && x->env.uniflow && v->flow->packets[FLOW_DIR_DST2SRC] > 0)
-		rc = append_flow_record(x, lay, v, 1);
+		rc = append_flow_record(x, lay, &bv, 1);
 	if (rc != 0) {
 		e->failed++;
 		snprintf(e->error, sizeof(e->error), "%s: %llu records too large "

@@ -67,6 +67,7 @@ struct probe {
 	_Atomic uint64_t	 export_failures;
 	_Atomic uint64_t	 packets_ignored;	/* for IPFIX statistics */
 	double			 metering_s;	/* wall time of the capture loop */
+	double			 export_cpu_s;	/* CPU time of the export thread */
 };
 
 static double
@@ -75,6 +76,15 @@ now_s(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double
+thread_cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
@@ -173,11 +183,14 @@ probe_on_packet(void *arg, const struct cap_pkt *h, const uint8_t *frame)
 static void
 export_one(struct probe *p, const struct flow *f, uint64_t id)
 {
-	struct flow_view v = { f, flow_ext_const(f), &p->feat, NULL, id };
+	struct flow_view v = { f, flow_ext_const(f), &p->feat, NULL, id, NULL,
+	    false };
+	struct feat_summary summary[FEAT_DIRS];
 	struct dpi_result l7;
 	unsigned i;
 	bool ok = true;
 
+	flow_view_prepare(&v, summary);
 	if (p->dpi != NULL) {
 		dpi_result(p->dpi, dpi_state(p, f), &l7);
 		v.l7 = &l7;
@@ -239,6 +252,7 @@ export_thread_main(void *arg)
 		if (!done)
 			sleep_us(100);
 	}
+	p->export_cpu_s = thread_cpu_s();
 	return NULL;
 }
 
@@ -443,6 +457,9 @@ probe_report(struct probe *p, FILE *fp)
 		    (unsigned long long)ds.string_bytes,
 		    (unsigned long long)ds.alloc_failures);
 	}
+	fprintf(fp, "streamprobe: export thread: %.3f s CPU, %.0f flows/s\n",
+	    p->export_cpu_s, p->export_cpu_s > 0 ?
+	    c.flows_exported / p->export_cpu_s : 0.0);
 	for (i = 0; i < (int)p->nexp; i++)
 		if (p->exp[i]->ops->report != NULL)
 			p->exp[i]->ops->report(p->exp[i], fp);

@@ -9,6 +9,8 @@
 #   no-dpi      --n-dissections 0                 target >= 5 M packets/s
 #   no-dpi+stats --n-dissections 0 --statistics
 #   dpi         default (nDPI, 20 packets a flow)  target >= 1.5 M packets/s
+#   ipfix       --n-dissections 0 --statistics --template nfstream, IPFIX to a
+#               file only: the export thread's flows/s (CPU time), target 1 M
 # Reports wall time, packets/s end to end, the metering loop's packets/s,
 # peak RSS and bytes per cached flow (record, links, index and DPI state
 # slot; DPI strings are reported by the probe separately), and checks
@@ -27,23 +29,28 @@ cat "$pcap" >/dev/null	# warm the page cache, as bench_peers.sh does
 packets=$(capinfos -M -T -r -c "$pcap" | tail -1 | cut -f2)
 status=0
 
-printf 'config\twall_s\tpps\tmetering_pps\tmaxrss_kB\tbytes_per_flow\tflows\n'
-for cfg in no-dpi no-dpi+stats dpi; do
+printf 'config\twall_s\tpps\tmetering_pps(ipfix: export flows/s)\tmaxrss_kB\tbytes_per_flow\tflows\n'
+ipfix_out=${BENCH_DIR:-/tmp/bench}/bench.ipfix
+for cfg in no-dpi no-dpi+stats dpi ipfix; do
 	case $cfg in
-	no-dpi) opt=(--n-dissections 0) ;;
-	no-dpi+stats) opt=(--n-dissections 0 --statistics) ;;
-	dpi) opt=() ;;
+	no-dpi) opt=(--n-dissections 0 --csv /dev/null) ;;
+	no-dpi+stats) opt=(--n-dissections 0 --statistics --csv /dev/null) ;;
+	dpi) opt=(--csv /dev/null) ;;
+	ipfix) opt=(--n-dissections 0 --statistics --template nfstream
+	    --export "ipfix+file://$ipfix_out") ;;
 	esac
 	best=""
 	for _ in $(seq "$runs"); do
 		err=$(mktemp)
 		/usr/bin/time -f '%e %M' -o "$err.time" "$probe" -r "$pcap" \
 			--idle-timeout 7200 --active-timeout 86400 "${opt[@]}" \
-			--csv /dev/null 2>"$err"
+			2>"$err"
 		read -r wall rss <"$err.time"
 		mpps=$(sed -n 's/.*metering: .* s, \([0-9.]*\) M packets.*/\1/p' "$err")
 		bpf=$(sed -n 's/.*cached, \([0-9]*\) bytes each.*/\1/p' "$err")
 		flows=$(sed -n 's/.*flows: \([0-9]*\) exported.*/\1/p' "$err")
+		[ "$cfg" = ipfix ] && mpps=$(sed -n 's/.*export thread: .* CPU, \([0-9]*\) flows.*/\1/p' "$err" |
+			awk '{printf "%.2f", $1 / 1e6}')
 		rm -f "$err" "$err.time"
 		if [ -z "$best" ] || awk -v a="$wall" -v b="${best%% *}" 'BEGIN{exit !(a<b)}'; then
 			best="$wall $rss $mpps $bpf $flows"
@@ -54,7 +61,7 @@ for cfg in no-dpi no-dpi+stats dpi; do
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$cfg" "$wall" "$pps" \
 		"$(awk -v m="$mpps" 'BEGIN{printf "%.0f", m * 1e6}')" "$rss" "$bpf" "$flows"
 	limit=256
-	[ "$cfg" = no-dpi+stats ] && limit=512
+	case $cfg in no-dpi+stats | ipfix) limit=512 ;; esac
 	if [ "$bpf" -gt "$limit" ]; then
 		echo "target missed: $bpf bytes per flow with $cfg (limit $limit)"
 		status=1
@@ -62,6 +69,11 @@ for cfg in no-dpi no-dpi+stats dpi; do
 	target=0
 	[ "$cfg" = no-dpi ] && target=5000000
 	[ "$cfg" = dpi ] && target=1500000
+	if [ "$cfg" = ipfix ] && awk -v m="$mpps" 'BEGIN{exit !(m < 1.0)}'; then
+		echo "target missed: $mpps M IPFIX records/s with the nfstream template (target 1 M)"
+		status=1
+	fi
+	rm -f "$ipfix_out"
 	if [ "$pps" -lt "$target" ]; then
 		echo "target missed: $pps packets/s with $cfg (target $target)"
 		status=1
