@@ -66,6 +66,23 @@ check missing-value 2 "needs a value" -- "$probe" -r "$tmp/demo.pcap" --csv
 check extra-argument 2 "unexpected argument" -- "$probe" -r "$tmp/demo.pcap" stray
 check unwritable-output 2 "cannot open csv output" -- "$probe" -r "$tmp/demo.pcap" --csv /nonexistent/dir/x.csv
 
+# IPFIX export: bad URLs, templates and sizes stop the probe at start-up.
+check export-bad-url 2 "expected ipfix" -- "$probe" -r "$tmp/demo.pcap" --export ipfix+udp://nohost
+check export-bad-scheme 2 "expected ipfix" -- "$probe" -r "$tmp/demo.pcap" --export ipfix+sctp://127.0.0.1:4739
+check export-bad-port 2 "expected ipfix" -- "$probe" -r "$tmp/demo.pcap" --export ipfix+udp://127.0.0.1:70000
+check export-unresolvable 2 "cannot resolve collector" -- "$probe" -r "$tmp/demo.pcap" --export ipfix+udp://no.such.host.invalid:4739
+check export-unknown-template 2 "unknown template \"nosuch\"" -- "$probe" -r "$tmp/demo.pcap" --export ipfix+file://"$tmp/x.ipfix" --template nosuch
+printf 'enterprise 32473\nsrc_ip sourceIPv4Address 8 ipv4Address\nbogus_col x ENT:1 unsigned8\n' >"$tmp/t1.tmpl"
+printf 'src_ip sourceIPv4Address 8 ipv4Address\nsrc_port sourceTransportPort 7 float64\n' >"$tmp/t2.tmpl"
+printf 'src_ip sourceIPv4Address 8 ipv4Address\nsrc_port x 29305:999 unsigned16\n' >"$tmp/t3.tmpl"
+printf 'src_ip sourceIPv4Address 8 ipv4Address\napplication_name x ENT:1 string 10\n' >"$tmp/t4.tmpl"
+check template-unknown-column 2 "t1.tmpl line 3: unknown column \"bogus_col\"" -- "$probe" -r "$tmp/demo.pcap" --export ipfix+file://"$tmp/x.ipfix" --template "$tmp/t1.tmpl"
+check template-wrong-type 2 "t2.tmpl line 2: element 7 is unsigned16, not float64" -- "$probe" -r "$tmp/demo.pcap" --export ipfix+file://"$tmp/x.ipfix" --template "$tmp/t2.tmpl"
+check template-unknown-element 2 "t3.tmpl line 2: reverse element 999 is not a known IANA element" -- "$probe" -r "$tmp/demo.pcap" --export ipfix+file://"$tmp/x.ipfix" --template "$tmp/t3.tmpl"
+check template-ent-before-enterprise 2 "t4.tmpl line 2: ENT used before" -- "$probe" -r "$tmp/demo.pcap" --export ipfix+file://"$tmp/x.ipfix" --template "$tmp/t4.tmpl"
+check udp-record-too-big 2 "records can reach" -- "$probe" -r "$tmp/demo.pcap" --statistics --splt 255 --template nfstream --export ipfix+udp://127.0.0.1:4739
+check template-refresh-0 2 "template-refresh" -- "$probe" -r "$tmp/demo.pcap" --template-refresh 0
+
 # A capture cut in the middle of a record: what was read is still written.
 size=$(stat -c %s "$tmp/demo.pcap")
 head -c $((size / 2 + 7)) "$tmp/demo.pcap" >"$tmp/cut.pcap"
