@@ -122,6 +122,14 @@ void colset_init(struct colset *cs, bool tunnels, bool statistics, bool splt,
 void column_value(const struct flow_view *v, enum col_id id,
     struct col_value *out);
 
+/*
+ * Numeric columns without the text machinery (binary exporters' hot path):
+ * returns COLT_UINT, COLT_INT or COLT_DOUBLE with the value in *u, *i or
+ * *d, or -1 when the column is not a number.
+ */
+int column_number(const struct flow_view *v, enum col_id id, uint64_t *u,
+    int64_t *i, double *d);
+
 /* NFStream's expiration_id for an end reason (0 idle, 1 active, -1 other). */
 int column_expiration_id(int end_reason);
 

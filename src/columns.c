@@ -569,3 +569,75 @@ column_value(const struct flow_view *v, enum col_id id, struct col_value *out)
 		break;
 	}
 }
+
+int
+column_number(const struct flow_view *v, enum col_id id, uint64_t *u,
+    int64_t *i, double *d)
+{
+	const struct flow *f = v->flow;
+	const struct feat_summary *s;
+	const struct feat_stats *st;
+	int k, m;
+
+	if (id >= COL_PS_FIRST && id <= COL_PIAT_LAST && v->summary != NULL) {
+		k = id < COL_PIAT_FIRST ? id - COL_PS_FIRST : id - COL_PIAT_FIRST;
+		s = &v->summary[k / 4];
+		m = k % 4;
+		if (m == 1 || m == 2) {
+			*d = id < COL_PIAT_FIRST ? (m == 1 ? s->mean_ps :
+			    s->stddev_ps) : (m == 1 ? s->mean_piat_ms :
+			    s->stddev_piat_ms);
+			return COLT_DOUBLE;
+		}
+		*u = id < COL_PIAT_FIRST ? (m == 0 ? s->min_ps : s->max_ps) :
+		    (m == 0 ? s->min_piat_ms : s->max_piat_ms);
+		return COLT_UINT;
+	}
+	if (id >= COL_FLAGS_FIRST && id <= COL_FLAGS_LAST) {
+		st = flowfeat_stats(v->feat, v->ext);
+		k = id - COL_FLAGS_FIRST;
+		*u = st ? st->tcp_flags[k / FEAT_TCP_FLAGS][k % FEAT_TCP_FLAGS] : 0;
+		return COLT_UINT;
+	}
+	switch (id) {
+	case COL_ID: *u = v->id; return COLT_UINT;
+	case COL_EXPIRATION_ID:
+		*i = column_expiration_id(f->end_reason);
+		return COLT_INT;
+	case COL_SRC_PORT: *u = f->key.port[f->src_end]; return COLT_UINT;
+	case COL_DST_PORT: *u = f->key.port[!f->src_end]; return COLT_UINT;
+	case COL_PROTOCOL: *u = f->key.protocol; return COLT_UINT;
+	case COL_IP_VERSION: *u = f->key.ip_version; return COLT_UINT;
+	case COL_VLAN_ID: *u = f->key.vlan_id; return COLT_UINT;
+	case COL_TUNNEL_ID: *u = f->key.tunnel_id; return COLT_UINT;
+	case COL_BI_FIRST_SEEN:
+	case COL_S2D_FIRST_SEEN: *u = flow_first_ms(f); return COLT_UINT;
+	case COL_BI_LAST_SEEN: *u = flow_last_ms(f); return COLT_UINT;
+	case COL_BI_DURATION:
+		*u = flow_last_ms(f) - flow_first_ms(f);
+		return COLT_UINT;
+	case COL_BI_PACKETS: *u = flow_packets(f); return COLT_UINT;
+	case COL_BI_BYTES: *u = f->bytes[0] + f->bytes[1]; return COLT_UINT;
+	case COL_S2D_LAST_SEEN: *u = f->last_ms[0]; return COLT_UINT;
+	case COL_S2D_DURATION: *u = f->last_ms[0] - f->first_ms[0]; return COLT_UINT;
+	case COL_S2D_PACKETS: *u = f->packets[0]; return COLT_UINT;
+	case COL_S2D_BYTES: *u = f->bytes[0]; return COLT_UINT;
+	case COL_D2S_FIRST_SEEN: *u = f->first_ms[1]; return COLT_UINT;
+	case COL_D2S_LAST_SEEN: *u = f->last_ms[1]; return COLT_UINT;
+	case COL_D2S_DURATION: *u = f->last_ms[1] - f->first_ms[1]; return COLT_UINT;
+	case COL_D2S_PACKETS: *u = f->packets[1]; return COLT_UINT;
+	case COL_D2S_BYTES: *u = f->bytes[1]; return COLT_UINT;
+	case COL_FLOW_END_REASON: *u = f->end_reason; return COLT_UINT;
+	case COL_BIFLOW_DIRECTION: *u = 1; return COLT_UINT;
+	case COL_SRC2DST_TCP_FLAGS: *u = f->tcp_flags[0]; return COLT_UINT;
+	case COL_DST2SRC_TCP_FLAGS: *u = f->tcp_flags[1]; return COLT_UINT;
+	case COL_APPLICATION_IS_GUESSED:
+		*u = v->l7 ? (uint64_t)v->l7->guessed : 0;
+		return COLT_UINT;
+	case COL_APPLICATION_CONFIDENCE:
+		*u = v->l7 ? (uint64_t)v->l7->confidence : 0;
+		return COLT_UINT;
+	default:
+		return -1;
+	}
+}

@@ -56,6 +56,7 @@ struct ipfix_field {
 	int			 col[2];	/* forward, reverse record */
 	size_t			 off;		/* in the internal record */
 	uint16_t		 len;		/* wire length (varlen: max) */
+	bool			 numeric;	/* written from column_number() */
 };
 
 struct ipfix_layout {
@@ -412,6 +413,9 @@ build_layout(struct ipfix_exporter *x, struct ipfix_layout *lay, int family,
 			    tf->line, column_name(tf->column));
 			return -1;
 		}
+		f->numeric = !ie_type_is_varlen(tf->type) &&
+		    tf->type != IE_IPV4_ADDRESS && tf->type != IE_IPV6_ADDRESS &&
+		    tf->type != IE_MAC_ADDRESS;
 		if (ie_type_is_varlen(tf->type)) {
 			/* fbVarfield_t holds a size_t and a pointer. */
 			pad = (unsigned)((8 - off % 8) % 8);
@@ -679,8 +683,19 @@ append_flow_record(struct ipfix_exporter *x, const struct ipfix_layout *lay,
 
 	memset(x->rec, 0, lay->rec_size);
 	for (i = 0; i < lay->n; i++) {
-		column_value(v, lay->f[i].col[reverse], &x->val);
-		if (encode_field(x, &lay->f[i], &x->val, x->rec, &sused) != 0)
+		const struct ipfix_field *f = &lay->f[i];
+
+		/* Numbers take the lean path; text, lists, addresses the full
+		 * column value. */
+		if (f->numeric) {
+			x->val.type = column_number(v, f->col[reverse], &x->val.u,
+			    &x->val.i, &x->val.d);
+			if ((int)x->val.type < 0)
+				column_value(v, f->col[reverse], &x->val);
+		} else {
+			column_value(v, f->col[reverse], &x->val);
+		}
+		if (encode_field(x, f, &x->val, x->rec, &sused) != 0)
 			return -1;
 	}
 	return append(x, lay->tid, x->rec, lay->rec_size);
