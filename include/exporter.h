@@ -40,6 +40,7 @@ struct exporter_env {
 	const struct dpi	*dpi;		/* NULL without DPI */
 	bool			 statistics;
 	bool			 splt;
+	unsigned		 splt_n;	/* packets per SPLT list */
 	bool			 tunnels;
 	const char		*template_name;
 	const char		*template_dir;
@@ -61,8 +62,8 @@ struct exporter_ops {
 
 struct exporter {
 	const struct exporter_ops	*ops;
-	char				 name[64];	/* for messages */
-	char				 error[256];	/* last failure */
+	char				 name[300];	/* for messages */
+	char				 error[600];	/* last failure */
 	uint64_t			 exported;
 	uint64_t			 failed;
 };

@@ -52,13 +52,19 @@ void transport_send(struct transport *t, const uint8_t *msg, size_t len,
 /* TCP: bytes sent first on each new connection (the templates). */
 int transport_set_preamble(struct transport *t, const uint8_t *buf,
     size_t len);
+/* Start sending (TCP: the connection thread); call after the preamble. */
+int transport_start(struct transport *t, char *errbuf, size_t errlen);
 /* Largest message the transport accepts (UDP: one datagram). */
 size_t transport_mtu(const struct transport *t);
 int transport_is_stream(const struct transport *t);
 void transport_stats(struct transport *t, struct transport_stats *out);
 const char *transport_name(const struct transport *t);
-/* Flush and close; TCP waits at most wait_ms for its queue to drain. */
-int transport_close(struct transport *t, unsigned wait_ms, char *errbuf,
-    size_t errlen);
+/*
+ * Flush and close; TCP waits at most wait_ms for its queue to drain, and
+ * what is still queued then is dropped and counted.  *final (may be NULL)
+ * receives the counters as they stand after that.
+ */
+int transport_close(struct transport *t, unsigned wait_ms,
+    struct transport_stats *final, char *errbuf, size_t errlen);
 
 #endif

@@ -111,6 +111,10 @@ struct ipfix_exporter {
 	bool			 ip_as_text;	/* a template writes an IP as text */
 	uint64_t		 records_too_big;
 	uint64_t		 encode_errors;
+	/* what the encoder handed to the transport (RFC 7011 statistics) */
+	uint64_t		 out_messages, out_octets, out_records;
+	struct transport_stats	 final;		/* after close */
+	bool			 closed;
 	struct strbuf_like {
 		uint8_t	*p;
 		size_t	 len, cap;
@@ -202,6 +206,9 @@ drain(struct ipfix_exporter *x, bool appended)
 			(void)preamble_add(x, x->msgbuf, len);
 		else
 			transport_send(x->tr, x->msgbuf, len, in_msg);
+		x->out_messages++;
+		x->out_octets += len;
+		x->out_records += in_msg;
 		x->msgbuf[0] = x->msgbuf[1] = 0xff;
 		x->last_emit_ms = mono_ms();
 		x->recs_in_msg = appended ? 1 : 0;
@@ -364,6 +371,20 @@ column_active(const struct exporter_env *env, int col)
 	}
 }
 
+/* Most bytes a varlen field can carry in this run. */
+static size_t
+max_wire_len(const struct ipfix_exporter *x, const struct tmpl_field *tf)
+{
+	size_t width;
+
+	if (column_type(tf->column) != COLT_LIST)
+		return tf->length;
+	width = tf->column == COL_SPLT_DIRECTION ? 1 :
+	    tf->column == COL_SPLT_PS ? 2 : 4;
+	return x->env.splt_n * width < tf->length ? x->env.splt_n * width :
+	    tf->length;
+}
+
 static int
 build_layout(struct ipfix_exporter *x, struct ipfix_layout *lay, int family,
     bool uniflow, uint16_t tid, char *errbuf, size_t errlen)
@@ -428,7 +449,7 @@ build_layout(struct ipfix_exporter *x, struct ipfix_layout *lay, int family,
 			f->len = tf->length;
 			f->off = off;
 			off += sizeof(fbVarfield_t);
-			wire += 3u + tf->length;
+			wire += 3u + max_wire_len(x, tf);
 			spec[ns].len_override = FB_IE_VARLEN;
 		} else {
 			f->len = tf->length;
@@ -833,9 +854,12 @@ fill_stats(struct ipfix_exporter *x, struct stats_rec *r)
 	transport_stats(x->tr, &ts);
 	memset(r, 0, sizeof(*r));
 	r->observation_domain = x->env.observation_domain;
-	r->octets = ts.octets;
-	r->messages = ts.messages;
-	r->records = ts.records;
+	/* Counted as the encoder hands messages over: over TCP the sending
+	 * thread may still hold them; what it finally drops is counted in
+	 * notSentFlowTotalCount of a later record and in the summary. */
+	r->octets = x->out_octets;
+	r->messages = x->out_messages;
+	r->records = x->out_records;
 	r->packets_ignored = x->env.packets_ignored ?
 	    atomic_load(x->env.packets_ignored) : 0;
 	r->records_dropped = ts.records_dropped + x->records_too_big +
@@ -899,10 +923,12 @@ ipfix_finish(struct exporter *e)
 	(void)emit(x);
 	(void)export_stats(x);
 	(void)emit(x);
-	if (transport_close(x->tr, CLOSE_WAIT_MS, err, sizeof(err)) != 0) {
+	if (transport_close(x->tr, CLOSE_WAIT_MS, &x->final, err,
+	    sizeof(err)) != 0) {
 		snprintf(e->error, sizeof(e->error), "%s", err);
 		rc = -1;
 	}
+	x->closed = true;
 	x->tr = NULL;
 	return rc;
 }
@@ -912,9 +938,20 @@ ipfix_report(struct exporter *e, FILE *fp)
 {
 	struct ipfix_exporter *x = (struct ipfix_exporter *)e;
 
-	fprintf(fp, "streamprobe: %s: %llu flows, %llu records not encodable\n",
+	struct transport_stats ts = x->final;
+
+	if (!x->closed && x->tr != NULL)
+		transport_stats(x->tr, &ts);
+	fprintf(fp, "streamprobe: %s: %llu flows; %llu records in %llu messages "
+	    "(%llu bytes) sent, %llu records dropped, %llu not encodable",
 	    e->name, (unsigned long long)e->exported,
+	    (unsigned long long)ts.records, (unsigned long long)ts.messages,
+	    (unsigned long long)ts.octets,
+	    (unsigned long long)ts.records_dropped,
 	    (unsigned long long)(x->records_too_big + x->encode_errors));
+	if (x->conf_kind == TRANSPORT_TCP)
+		fprintf(fp, ", %llu connections", (unsigned long long)ts.connects);
+	fputc('\n', fp);
 }
 
 static void
@@ -923,7 +960,7 @@ ipfix_destroy(struct exporter *e)
 	struct ipfix_exporter *x = (struct ipfix_exporter *)e;
 
 	if (x->tr != NULL)
-		(void)transport_close(x->tr, 0, NULL, 0);
+		(void)transport_close(x->tr, 0, NULL, NULL, 0);
 	if (x->fbuf != NULL)
 		fBufFree(x->fbuf);	/* frees the session and exporter too */
 	else if (x->session != NULL)
@@ -988,7 +1025,7 @@ export_ipfix_open(const struct exporter_conf *conf,
 			snprintf(errbuf, errlen, "template %s: records can reach %zu "
 			    "bytes, more than a %zu-byte %s message holds; use "
 			    "ipfix+tcp:// or ipfix+file://, a smaller --splt, or "
-			    "shorter string lengths in the template", x->tmpl.path,
+			    "shorter lengths in the template", x->tmpl.path,
 			    x->lay[i].max_wire, x->mtu, conf->url);
 			goto fail;
 		}
@@ -1028,6 +1065,9 @@ export_ipfix_open(const struct exporter_conf *conf,
 		    x->preamble.len) != 0)
 			goto nomem;
 	}
+	/* Only now may a TCP connection start: it must carry the preamble. */
+	if (transport_start(x->tr, errbuf, errlen) != 0)
+		goto fail;
 	x->next_refresh_ms = mono_ms() + env->template_refresh_s * 1000ull;
 	return &x->base;
 nomem:

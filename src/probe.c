@@ -322,6 +322,7 @@ probe_create(const struct probe_conf *conf, char *errbuf, size_t errlen)
 	env.dpi = p->dpi;
 	env.statistics = conf->statistics;
 	env.splt = conf->splt > 0;
+	env.splt_n = conf->splt;
 	env.tunnels = conf->decode_tunnels;
 	env.template_name = conf->template_name ? conf->template_name :
 	    "standard";

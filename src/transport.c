@@ -3,7 +3,8 @@
  *
  *	transport_open()	resolve/open; UDP and TCP checks at start-up
  *	transport_send()	one message (UDP now, TCP queued, file written)
- *	transport_set_preamble(), transport_mtu(), transport_is_stream()
+ *	transport_set_preamble(), transport_start()
+ *	transport_mtu(), transport_is_stream()
  *	transport_stats(), transport_name(), transport_close()
  *	tcp_thread_main()	TCP: connect, backoff, preamble, drain
  *
@@ -35,6 +36,7 @@
 #define BACKOFF_MAX_MS		8000
 #define CONNECT_TIMEOUT_MS	2000
 #define SEND_TIMEOUT_MS		5000
+#define UDP_RECOVERED_MS	10000	/* quiet this long before "sending again" */
 
 struct qmsg {
 	struct qmsg	*next;
@@ -61,6 +63,7 @@ struct transport {
 	uint8_t			*preamble;
 	size_t			 preamble_len;
 	bool			 down_logged;
+	uint64_t		 last_fail_ms;
 	/* counters */
 	_Atomic uint64_t	 messages, octets, records;
 	_Atomic uint64_t	 records_dropped, messages_dropped, connects;
@@ -370,7 +373,7 @@ route_check(const struct addrinfo *list)
 static int
 open_tcp(struct transport *t, char *errbuf, size_t errlen)
 {
-	int rc;
+	int rc = 0;
 
 	if (resolve(&t->conf, SOCK_STREAM, &t->ai, errbuf, errlen) != 0)
 		return -1;
@@ -382,6 +385,17 @@ open_tcp(struct transport *t, char *errbuf, size_t errlen)
 	}
 	pthread_mutex_init(&t->mu, NULL);
 	pthread_cond_init(&t->cv, NULL);
+	(void)rc;
+	return 0;
+}
+
+int
+transport_start(struct transport *t, char *errbuf, size_t errlen)
+{
+	int rc;
+
+	if (t->conf.kind != TRANSPORT_TCP || t->thread_started)
+		return 0;
 	if ((rc = pthread_create(&t->thread, NULL, tcp_thread_main, t)) != 0) {
 		snprintf(errbuf, errlen, "cannot start the TCP export thread: %s",
 		    strerror(rc));
@@ -448,12 +462,16 @@ transport_send(struct transport *t, const uint8_t *msg, size_t len,
 		if (send(t->fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL) ==
 		    (ssize_t)len) {
 			count_sent(t, len, records);
-			if (t->down_logged) {
+			/* ICMP errors come back for some datagrams only: call
+			 * it recovered after a quiet period, not one success. */
+			if (t->down_logged &&
+			    now_ms() - t->last_fail_ms >= UDP_RECOVERED_MS) {
 				log_warnx("%s: sending again", t->name);
 				t->down_logged = false;
 			}
 		} else {
 			count_dropped(t, records);
+			t->last_fail_ms = now_ms();
 			if (!t->down_logged) {
 				log_warnx("%s: send failed (%s); records are counted "
 				    "as dropped until it works again", t->name,
@@ -540,13 +558,24 @@ transport_name(const struct transport *t)
 }
 
 int
-transport_close(struct transport *t, unsigned wait_ms, char *errbuf,
-    size_t errlen)
+transport_close(struct transport *t, unsigned wait_ms,
+    struct transport_stats *final, char *errbuf, size_t errlen)
 {
+	struct qmsg *m;
 	int rc = 0;
 
 	if (t == NULL)
 		return 0;
+	if (t->conf.kind == TRANSPORT_TCP && !t->thread_started) {
+		/* never started: everything queued is dropped */
+		while ((m = t->head) != NULL) {
+			t->head = m->next;
+			count_dropped(t, m->records);
+			free(m);
+		}
+		pthread_mutex_destroy(&t->mu);
+		pthread_cond_destroy(&t->cv);
+	}
 	if (t->thread_started) {
 		pthread_mutex_lock(&t->mu);
 		t->stop = true;
@@ -559,16 +588,22 @@ transport_close(struct transport *t, unsigned wait_ms, char *errbuf,
 	}
 	if (t->fp != NULL) {
 		if (fflush(t->fp) != 0 || ferror(t->fp)) {
-			snprintf(errbuf, errlen, "%s: %s", t->name, strerror(errno));
+			if (errbuf != NULL)
+				snprintf(errbuf, errlen, "%s: %s", t->name,
+				    strerror(errno));
 			rc = -1;
 		}
 		if (t->fp != stdout && fclose(t->fp) != 0 && rc == 0) {
-			snprintf(errbuf, errlen, "%s: %s", t->name, strerror(errno));
+			if (errbuf != NULL)
+				snprintf(errbuf, errlen, "%s: %s", t->name,
+				    strerror(errno));
 			rc = -1;
 		}
 	}
 	if (t->conf.kind == TRANSPORT_UDP && t->fd >= 0)
 		close(t->fd);
+	if (final != NULL)
+		transport_stats(t, final);
 	if (t->ai != NULL)
 		freeaddrinfo(t->ai);
 	free(t->preamble);
