@@ -731,10 +731,13 @@ tshark_run() {	# name template cap [probe options...]
 	fi
 	dgrams=$(h udpcount "$d/udp.log")
 	frames=$(tshark -r "$d/cap.pcap" -Y "udp.dstport==$port" 2>/dev/null | wc -l)
-	# Any malformed frame or expert error shows up as a line here.
+	# Any malformed frame or expert error of the export shows up as a line
+	# here (the marker datagrams are ours, not IPFIX: tshark may guess them
+	# as another protocol from their random source port).
 	malformed=$(tshark -r "$d/cap.pcap" -d "udp.port==$port,cflow" \
 	    -o cflow.max_template_fields:200 \
-	    -Y "_ws.malformed || _ws.expert.severity >= error" 2>/dev/null || true)
+	    -Y "udp.dstport==$port && (_ws.malformed || _ws.expert.severity >= error)" \
+	    2>/dev/null || true)
 	tshark -r "$d/cap.pcap" -d "udp.port==$port,cflow" \
 	    -o cflow.max_template_fields:200 -T fields -e cflow.flow_id \
 	    >"$d/ids.txt" 2>/dev/null || true
