@@ -26,13 +26,13 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "columns.h"
 #include "dpi.h"
 #include "exporter.h"
 #include "flow.h"
 #include "log.h"
+#include "monotime.h"
 #include "template.h"
 #include "transport.h"
 
@@ -142,24 +142,6 @@ static const fbInfoElementSpec_t app_spec[] = {
 	FB_IESPEC_NULL
 };
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static uint64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void
 set_gerror(struct ipfix_exporter *x, char *errbuf, size_t errlen,
     const char *what, GError *err)
@@ -167,6 +149,17 @@ set_gerror(struct ipfix_exporter *x, char *errbuf, size_t errlen,
 	snprintf(errbuf, errlen, "%s: %s: %s", x->base.name, what,
 	    err != NULL ? err->message : "failed");
 	g_clear_error(&err);
+}
+
+/* Log a libfixbuf failure once, free it, and fail the caller. */
+static int
+log_gerror(struct ipfix_exporter *x, const char *what, unsigned id,
+    GError **err)
+{
+	log_warnx("%s: %s %u: %s", x->base.name, what, id,
+	    *err != NULL ? (*err)->message : "?");
+	g_clear_error(err);
+	return -1;
 }
 
 static int
@@ -210,7 +203,7 @@ drain(struct ipfix_exporter *x, bool appended)
 		x->out_octets += len;
 		x->out_records += in_msg;
 		x->msgbuf[0] = x->msgbuf[1] = 0xff;
-		x->last_emit_ms = mono_ms();
+		x->last_emit_ms = monotime_ms();
 		x->recs_in_msg = appended ? 1 : 0;
 		return;
 	}
@@ -240,12 +233,8 @@ use_template(struct ipfix_exporter *x, uint16_t tid)
 	if (x->cur_tid == tid)
 		return 0;
 	if (!fBufSetInternalTemplate(x->fbuf, tid, &err) ||
-	    !fBufSetExportTemplate(x->fbuf, tid, &err)) {
-		log_warnx("%s: template %u: %s", x->base.name, tid,
-		    err ? err->message : "?");
-		g_clear_error(&err);
-		return -1;
-	}
+	    !fBufSetExportTemplate(x->fbuf, tid, &err))
+		return log_gerror(x, "template", tid, &err);
 	x->cur_tid = tid;
 	return 0;
 }
@@ -758,12 +747,8 @@ export_template(struct ipfix_exporter *x, uint16_t tid)
 {
 	GError *err = NULL;
 
-	if (!fbSessionExportTemplate(x->session, tid, &err)) {
-		log_warnx("%s: template %u: %s", x->base.name, tid,
-		    err ? err->message : "?");
-		g_clear_error(&err);
-		return -1;
-	}
+	if (!fbSessionExportTemplate(x->session, tid, &err))
+		return log_gerror(x, "template", tid, &err);
 	drain(x, false);
 	return 0;
 }
@@ -809,12 +794,8 @@ export_type_records(struct ipfix_exporter *x)
 			continue;
 		x->cur_tid = 0;	/* the call below switches templates itself */
 		if (!fbInfoElementWriteOptionsRecord(x->fbuf, ie, TID_TYPES_INT,
-		    TID_TYPES_EXT, &err)) {
-			log_warnx("%s: type record: %s", x->base.name,
-			    err ? err->message : "?");
-			g_clear_error(&err);
-			return -1;
-		}
+		    TID_TYPES_EXT, &err))
+			return log_gerror(x, "type record for element", tf->id, &err);
 		drain(x, true);
 	}
 	return 0;
@@ -1051,8 +1032,8 @@ export_ipfix_open(const struct exporter_conf *conf,
 	}
 	x->fbuf = fBufAllocForExport(x->session,
 	    fbExporterAllocBuffer(x->msgbuf, (uint16_t)x->mtu));
-	x->init_time_ms = wall_ms();
-	x->last_emit_ms = mono_ms();
+	x->init_time_ms = walltime_ms();
+	x->last_emit_ms = monotime_ms();
 	/* TCP: the metadata becomes the preamble of every connection. */
 	x->preamble.active = transport_is_stream(x->tr);
 	if (export_metadata(x) != 0 || emit(x) != 0) {
@@ -1068,7 +1049,7 @@ export_ipfix_open(const struct exporter_conf *conf,
 	/* Only now may a TCP connection start: it must carry the preamble. */
 	if (transport_start(x->tr, errbuf, errlen) != 0)
 		goto fail;
-	x->next_refresh_ms = mono_ms() + env->template_refresh_s * 1000ull;
+	x->next_refresh_ms = monotime_ms() + env->template_refresh_s * 1000ull;
 	return &x->base;
 nomem:
 	snprintf(errbuf, errlen, "out of memory");

@@ -33,6 +33,7 @@
 #include "flowfeat.h"
 #include "flowtab.h"
 #include "log.h"
+#include "monotime.h"
 #include "probe.h"
 #include "ring.h"
 
@@ -206,20 +207,11 @@ export_one(struct probe *p, const struct flow *f, uint64_t id)
 		dpi_flow_release(dpi_state(p, f));
 }
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Exporter timers: template refresh, flushing idle messages. */
 static void
 export_tick(struct probe *p, bool idle)
 {
-	uint64_t now = mono_ms();
+	uint64_t now = monotime_ms();
 	unsigned i;
 
 	for (i = 0; i < p->nexp; i++)

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "monotime.h"
 #include "transport.h"
 
 #define UDP_MTU			1420	/* as libfixbuf's UDP exporter */
@@ -68,15 +69,6 @@ struct transport {
 	_Atomic uint64_t	 messages, octets, records;
 	_Atomic uint64_t	 records_dropped, messages_dropped, connects;
 };
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void
 count_sent(struct transport *t, size_t len, uint32_t records)
@@ -201,7 +193,7 @@ wait_locked(struct transport *t, unsigned ms)
 static bool
 must_quit_locked(struct transport *t)
 {
-	return t->stop && (t->head == NULL || now_ms() >= t->stop_deadline_ms);
+	return t->stop && (t->head == NULL || monotime_ms() >= t->stop_deadline_ms);
 }
 
 static void *
@@ -465,13 +457,13 @@ transport_send(struct transport *t, const uint8_t *msg, size_t len,
 			/* ICMP errors come back for some datagrams only: call
 			 * it recovered after a quiet period, not one success. */
 			if (t->down_logged &&
-			    now_ms() - t->last_fail_ms >= UDP_RECOVERED_MS) {
+			    monotime_ms() - t->last_fail_ms >= UDP_RECOVERED_MS) {
 				log_warnx("%s: sending again", t->name);
 				t->down_logged = false;
 			}
 		} else {
 			count_dropped(t, records);
-			t->last_fail_ms = now_ms();
+			t->last_fail_ms = monotime_ms();
 			if (!t->down_logged) {
 				log_warnx("%s: send failed (%s); records are counted "
 				    "as dropped until it works again", t->name,
@@ -579,7 +571,7 @@ transport_close(struct transport *t, unsigned wait_ms,
 	if (t->thread_started) {
 		pthread_mutex_lock(&t->mu);
 		t->stop = true;
-		t->stop_deadline_ms = now_ms() + wait_ms;
+		t->stop_deadline_ms = monotime_ms() + wait_ms;
 		pthread_cond_broadcast(&t->cv);
 		pthread_mutex_unlock(&t->mu);
 		pthread_join(t->thread, NULL);
