@@ -30,6 +30,7 @@
 #include "columns.h"
 #include "dpi.h"
 #include "exporter.h"
+#include "exportrec.h"
 #include "flow.h"
 #include "log.h"
 #include "monotime.h"
@@ -319,59 +320,13 @@ resolve_element(struct ipfix_exporter *x, const struct tmpl_field *tf,
 	return fbInfoModelGetElementByID(x->model, tf->id, tf->pen);
 }
 
-/* Can the column be written as this element type? */
-static bool
-column_fits(int col, enum ie_type t)
-{
-	enum col_type ct = column_type(col);
-	bool is_ip = col == COL_SRC_IP || col == COL_DST_IP;
-	bool is_mac = col == COL_SRC_MAC || col == COL_DST_MAC;
-
-	switch (t) {
-	case IE_IPV4_ADDRESS:
-	case IE_IPV6_ADDRESS:
-		return is_ip;
-	case IE_MAC_ADDRESS:
-		return is_mac;
-	case IE_STRING:
-		return ct == COLT_STRING;
-	case IE_OCTET_ARRAY:
-		return ct == COLT_STRING || ct == COLT_LIST || ct == COLT_BYTES;
-	default:
-		return ct == COLT_UINT || ct == COLT_INT || ct == COLT_DOUBLE;
-	}
-}
-
-/* Columns a run does not produce are left out of its templates. */
-static bool
-column_active(const struct exporter_env *env, int col)
-{
-	switch (column_group(col)) {
-	case COLG_TUNNEL:
-		return env->tunnels;
-	case COLG_STATS:
-		return env->statistics;
-	case COLG_SPLT:
-		return env->splt;
-	case COLG_L7:
-		return env->dpi != NULL;
-	default:
-		return col != COL_APPLICATION_ID || env->dpi != NULL;
-	}
-}
-
 /* Most bytes a varlen field can carry in this run. */
 static size_t
 max_wire_len(const struct ipfix_exporter *x, const struct tmpl_field *tf)
 {
-	size_t width;
-
 	if (column_type(tf->column) != COLT_LIST)
 		return tf->length;
-	width = tf->column == COL_SPLT_DIRECTION ? 1 :
-	    tf->column == COL_SPLT_PS ? 2 : 4;
-	return x->env.splt_n * width < tf->length ? x->env.splt_n * width :
-	    tf->length;
+	return exportrec_list_bytes(tf->column, x->env.splt_n, tf->length);
 }
 
 static int
@@ -394,9 +349,9 @@ build_layout(struct ipfix_exporter *x, struct ipfix_layout *lay, int family,
 		tf = &x->tmpl.f[i];
 		if (tf->family != 0 && tf->family != family)
 			continue;
-		if (!column_active(&x->env, tf->column))
+		if (!exportrec_column_active(&x->env, tf->column))
 			continue;
-		if (!column_fits(tf->column, tf->type)) {
+		if (!exportrec_column_fits(tf->column, tf->type)) {
 			snprintf(errbuf, errlen, "template %s line %u: column %s "
 			    "cannot be written as %s", x->tmpl.path, tf->line,
 			    column_name(tf->column), ie_type_name(tf->type));
@@ -404,25 +359,14 @@ build_layout(struct ipfix_exporter *x, struct ipfix_layout *lay, int family,
 		}
 		if ((ie = resolve_element(x, tf, errbuf, errlen)) == NULL)
 			return -1;
-		if (uniflow && (tf->pen == TMPL_REVERSE_PEN ||
-		    strncmp(column_name(tf->column), "dst2src_", 8) == 0 ||
-		    column_for_direction(tf->column, 0) < 0))
-			continue;	/* the reverse record carries these */
+		f = &lay->f[lay->n];
+		if (!exportrec_columns(tf, uniflow, f->col))
+			continue;
+		lay->n++;
 		if ((tf->column == COL_SRC_IP || tf->column == COL_DST_IP) &&
 		    tf->type == IE_STRING)
 			x->ip_as_text = true;
-		f = &lay->f[lay->n++];
 		f->tf = tf;
-		f->col[0] = uniflow ? column_for_direction(tf->column, 0) :
-		    tf->column;
-		f->col[1] = uniflow ? column_for_direction(tf->column, 1) :
-		    tf->column;
-		if (f->col[0] < 0 || f->col[1] < 0) {
-			snprintf(errbuf, errlen, "template %s line %u: column %s has "
-			    "no one-direction meaning for --uniflow", x->tmpl.path,
-			    tf->line, column_name(tf->column));
-			return -1;
-		}
 		f->numeric = !ie_type_is_varlen(tf->type) &&
 		    tf->type != IE_IPV4_ADDRESS && tf->type != IE_IPV6_ADDRESS &&
 		    tf->type != IE_MAC_ADDRESS;
@@ -557,23 +501,6 @@ put_int(uint8_t *p, unsigned len, int64_t v)
 	    ((uint64_t)1 << (8 * len)) - 1));
 }
 
-/* Longest prefix of at most max bytes that cuts no character or escape. */
-static size_t
-text_cut(const char *s, size_t len, size_t max)
-{
-	size_t n, i;
-
-	if (len <= max)
-		return len;
-	n = max;
-	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-		n--;
-	for (i = n >= 3 ? n - 3 : 0; i < n; i++)
-		if (s[i] == '\\' && i + 1 < len && s[i + 1] == 'x')
-			return i;	/* would split a \xHH escape */
-	return n;
-}
-
 static uint8_t *
 scratch(struct ipfix_exporter *x, size_t used, size_t need)
 {
@@ -618,8 +545,7 @@ encode_field(struct ipfix_exporter *x, const struct ipfix_field *f,
 	case IE_STRING:
 	case IE_OCTET_ARRAY:
 		if (v->type == COLT_LIST) {
-			width = f->col[0] == COL_SPLT_DIRECTION ? 1 :
-			    f->col[0] == COL_SPLT_PS ? 2 : 4;
+			width = exportrec_list_width(f->col[0]);
 			n = v->n * width;
 			if (n > f->len)
 				n = f->len / width * width;
@@ -638,7 +564,7 @@ encode_field(struct ipfix_exporter *x, const struct ipfix_field *f,
 				return -1;
 			memcpy(buf, v->raw, n);
 		} else {
-			n = text_cut(v->s, v->slen, f->len);
+			n = exportrec_text_cut(v->s, v->slen, f->len);
 			if ((buf = scratch(x, *sused, n)) == NULL)
 				return -1;
 			memcpy(buf, v->s, n);
@@ -784,7 +710,7 @@ export_type_records(struct ipfix_exporter *x)
 		const struct tmpl_field *tf = &x->tmpl.f[i];
 
 		if (tf->pen == 0 || tf->pen == TMPL_REVERSE_PEN ||
-		    !column_active(&x->env, tf->column))
+		    !exportrec_column_active(&x->env, tf->column))
 			continue;
 		for (j = 0, dup = false; j < i; j++)
 			if (x->tmpl.f[j].pen == tf->pen && x->tmpl.f[j].id == tf->id)

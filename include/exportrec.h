@@ -1,0 +1,34 @@
+/*
+ * exportrec.h - rules shared by the binary exporters (IPFIX, NetFlow v9)
+ * for turning template lines into record fields.
+ */
+#ifndef STREAMPROBE_EXPORTREC_H
+#define STREAMPROBE_EXPORTREC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct exporter_env;
+struct tmpl_field;
+
+/* Is the column produced in this run (statistics, SPLT, DPI, tunnels)? */
+bool exportrec_column_active(const struct exporter_env *env, int col);
+/* Can the column be written as this element type (enum ie_type)? */
+bool exportrec_column_fits(int col, int ie_type);
+/*
+ * Columns of the field in a forward and a reverse record: for biflows the
+ * column itself; with --uniflow the one-direction columns.  Returns false
+ * when the field has no place in this mode (reverse elements, dst2src
+ * columns and biflow_direction in uniflow records).
+ */
+bool exportrec_columns(const struct tmpl_field *tf, bool uniflow,
+    int col[2]);
+/* Bytes per element of a SPLT list column (1, 2 or 4). */
+size_t exportrec_list_width(int col);
+/* Most bytes a list column carries with splt_n packets, capped by max. */
+size_t exportrec_list_bytes(int col, unsigned splt_n, size_t max);
+/* Longest prefix of at most max bytes that splits no UTF-8 character and
+ * no \xHH escape. */
+size_t exportrec_text_cut(const char *s, size_t len, size_t max);
+
+#endif

@@ -1,0 +1,99 @@
+/*
+ * exportrec.c - template field rules shared by IPFIX and NetFlow v9.
+ *
+ *	exportrec_column_active(), exportrec_column_fits()
+ *	exportrec_columns()		biflow / uniflow column mapping
+ *	exportrec_list_width(), exportrec_list_bytes()
+ *	exportrec_text_cut()
+ */
+#include <string.h>
+
+#include "columns.h"
+#include "exporter.h"
+#include "exportrec.h"
+#include "template.h"
+
+bool
+exportrec_column_active(const struct exporter_env *env, int col)
+{
+	switch (column_group(col)) {
+	case COLG_TUNNEL:
+		return env->tunnels;
+	case COLG_STATS:
+		return env->statistics;
+	case COLG_SPLT:
+		return env->splt;
+	case COLG_L7:
+		return env->dpi != NULL;
+	default:
+		return col != COL_APPLICATION_ID || env->dpi != NULL;
+	}
+}
+
+bool
+exportrec_column_fits(int col, int t)
+{
+	enum col_type ct = column_type(col);
+	bool is_ip = col == COL_SRC_IP || col == COL_DST_IP;
+	bool is_mac = col == COL_SRC_MAC || col == COL_DST_MAC;
+
+	switch (t) {
+	case IE_IPV4_ADDRESS:
+	case IE_IPV6_ADDRESS:
+		return is_ip;
+	case IE_MAC_ADDRESS:
+		return is_mac;
+	case IE_STRING:
+		return ct == COLT_STRING;
+	case IE_OCTET_ARRAY:
+		return ct == COLT_STRING || ct == COLT_LIST || ct == COLT_BYTES;
+	default:
+		return ct == COLT_UINT || ct == COLT_INT || ct == COLT_DOUBLE;
+	}
+}
+
+bool
+exportrec_columns(const struct tmpl_field *tf, bool uniflow, int col[2])
+{
+	if (!uniflow) {
+		col[0] = col[1] = tf->column;
+		return true;
+	}
+	if (tf->pen == TMPL_REVERSE_PEN ||
+	    strncmp(column_name(tf->column), "dst2src_", 8) == 0)
+		return false;	/* the reverse record carries these */
+	col[0] = column_for_direction(tf->column, 0);
+	col[1] = column_for_direction(tf->column, 1);
+	return col[0] >= 0 && col[1] >= 0;
+}
+
+size_t
+exportrec_list_width(int col)
+{
+	return col == COL_SPLT_DIRECTION ? 1 : col == COL_SPLT_PS ? 2 : 4;
+}
+
+size_t
+exportrec_list_bytes(int col, unsigned splt_n, size_t max)
+{
+	size_t n = exportrec_list_width(col) * splt_n;
+
+	return n < max ? n : max / exportrec_list_width(col) *
+	    exportrec_list_width(col);
+}
+
+size_t
+exportrec_text_cut(const char *s, size_t len, size_t max)
+{
+	size_t n, i;
+
+	if (len <= max)
+		return len;
+	n = max;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	for (i = n >= 3 ? n - 3 : 0; i < n; i++)
+		if (s[i] == '\\' && i + 1 < len && s[i + 1] == 'x')
+			return i;	/* would split a \xHH escape */
+	return n;
+}
