@@ -38,6 +38,8 @@ struct probe_conf {
 	unsigned		 noutputs;
 	char			*template_name;	/* NULL: standard */
 	unsigned		 template_refresh_s;
+	unsigned		 template_packets;
+	unsigned		 mtu;
 	uint32_t		 observation_domain;
 	bool			 uniflow;
 };

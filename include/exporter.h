@@ -25,7 +25,8 @@ struct exporter;
 enum exporter_kind {
 	EXPORTER_CSV,
 	EXPORTER_JSON,
-	EXPORTER_IPFIX
+	EXPORTER_IPFIX,
+	EXPORTER_NF9
 };
 
 struct exporter_conf {
@@ -45,6 +46,8 @@ struct exporter_env {
 	const char		*template_name;
 	const char		*template_dir;
 	unsigned		 template_refresh_s;
+	unsigned		 template_packets;	/* NetFlow v9 */
+	size_t			 mtu;			/* NetFlow v9 packet */
 	uint32_t		 observation_domain;
 	bool			 uniflow;
 	const _Atomic uint64_t	*packets_ignored;	/* published by metering */
@@ -76,6 +79,8 @@ struct exporter *exporter_open(const struct exporter_conf *conf,
 struct exporter *export_text_open(const struct exporter_conf *conf,
     const struct colset *cols, char *errbuf, size_t errlen);
 struct exporter *export_ipfix_open(const struct exporter_conf *conf,
+    const struct exporter_env *env, char *errbuf, size_t errlen);
+struct exporter *export_nf9_open(const struct exporter_conf *conf,
     const struct exporter_env *env, char *errbuf, size_t errlen);
 
 

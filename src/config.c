@@ -33,6 +33,8 @@ config_defaults(struct probe_conf *c)
 	c->n_dissections = 20;
 	c->max_flows = 1u << 20;
 	c->template_refresh_s = 60;
+	c->template_packets = 20;
+	c->mtu = 1400;
 	c->observation_domain = 1;
 }
 
@@ -158,11 +160,13 @@ parse_export_url(const char *url, struct exporter_conf *out, char *errbuf,
 {
 	static const struct {
 		const char		*scheme;
+		enum exporter_kind	 exporter;
 		enum transport_kind	 kind;
 	} schemes[] = {
-		{ "ipfix+udp://", TRANSPORT_UDP },
-		{ "ipfix+tcp://", TRANSPORT_TCP },
-		{ "ipfix+file://", TRANSPORT_FILE },
+		{ "ipfix+udp://", EXPORTER_IPFIX, TRANSPORT_UDP },
+		{ "ipfix+tcp://", EXPORTER_IPFIX, TRANSPORT_TCP },
+		{ "ipfix+file://", EXPORTER_IPFIX, TRANSPORT_FILE },
+		{ "nf9+udp://", EXPORTER_NF9, TRANSPORT_UDP },
 	};
 	char *host = NULL, *port = NULL;
 	size_t i, n;
@@ -172,7 +176,7 @@ parse_export_url(const char *url, struct exporter_conf *out, char *errbuf,
 		n = strlen(schemes[i].scheme);
 		if (strncmp(url, schemes[i].scheme, n) != 0)
 			continue;
-		out->kind = EXPORTER_IPFIX;
+		out->kind = schemes[i].exporter;
 		out->transport.kind = schemes[i].kind;
 		if ((out->url = strdup(url)) == NULL)
 			goto nomem;
@@ -189,9 +193,15 @@ parse_export_url(const char *url, struct exporter_conf *out, char *errbuf,
 		out->transport.port = port;
 		return 0;
 	}
+	if (strncmp(url, "nf9+tcp://", 10) == 0) {
+		snprintf(errbuf, errlen, "--export %s: NetFlow v9 over TCP is not "
+		    "offered: its header carries no length, so a TCP stream cannot "
+		    "be framed (use nf9+udp:// or ipfix+tcp://)", url);
+		return -1;
+	}
 bad:
 	snprintf(errbuf, errlen, "--export \"%s\": expected ipfix+udp://HOST:PORT, "
-	    "ipfix+tcp://HOST:PORT or ipfix+file://PATH", url);
+	    "ipfix+tcp://HOST:PORT, ipfix+file://PATH or nf9+udp://HOST:PORT", url);
 	free(out->url);
 	out->url = NULL;
 	return -1;
@@ -240,6 +250,18 @@ config_set(struct probe_conf *c, const char *key, const char *value,
 		if (parse_uint(key, value, 0, UINT32_MAX, &v, errbuf, errlen) != 0)
 			return -1;
 		c->observation_domain = (uint32_t)v;
+		return 0;
+	}
+	if (strcmp(key, "template-packets") == 0) {
+		if (parse_uint(key, value, 1, 1000000, &v, errbuf, errlen) != 0)
+			return -1;
+		c->template_packets = (unsigned)v;
+		return 0;
+	}
+	if (strcmp(key, "mtu") == 0) {
+		if (parse_uint(key, value, 576, 65507, &v, errbuf, errlen) != 0)
+			return -1;
+		c->mtu = (unsigned)v;
 		return 0;
 	}
 	if (strcmp(key, "uniflow") == 0) {
@@ -327,6 +349,8 @@ static const struct option long_options[] = {
 	{ "template-refresh",	required_argument,	NULL, 0 },
 	{ "observation-domain",	required_argument,	NULL, 0 },
 	{ "uniflow",		no_argument,		NULL, 0 },
+	{ "template-packets",	required_argument,	NULL, 0 },
+	{ "mtu",		required_argument,	NULL, 0 },
 	{ "help",		no_argument,		NULL, 'h' },
 	{ "version",		no_argument,		NULL, 'V' },
 	{ NULL,			0,			NULL, 0 }
@@ -425,11 +449,13 @@ config_usage(FILE *fp)
 "      --csv PATH|-         NFStream to_csv layout\n"
 "      --json PATH|-        one JSON object per flow and line\n"
 "      --export URL         IPFIX: ipfix+udp://HOST:PORT, ipfix+tcp://HOST:PORT,\n"
-"                           ipfix+file://PATH\n"
+"                           ipfix+file://PATH; NetFlow v9: nf9+udp://HOST:PORT\n"
 "      --template NAME|PATH IPFIX template: standard (default), nfstream,\n"
 "                           ntop, or a template file\n"
 "      --template-refresh S UDP template and statistics refresh (60)\n"
-"      --observation-domain N  IPFIX observation domain id (1)\n"
+"      --template-packets N NetFlow v9: templates also every N packets (20)\n"
+"      --mtu BYTES          NetFlow v9 packet size (1400)\n"
+"      --observation-domain N  IPFIX observation domain / v9 source id (1)\n"
 "      --uniflow            two one-direction records per flow instead of\n"
 "                           one RFC 5103 biflow record\n"
 "\n"

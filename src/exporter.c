@@ -17,6 +17,8 @@ exporter_open(const struct exporter_conf *conf, const struct colset *cols,
 		return export_text_open(conf, cols, errbuf, errlen);
 	case EXPORTER_IPFIX:
 		return export_ipfix_open(conf, env, errbuf, errlen);
+	case EXPORTER_NF9:
+		return export_nf9_open(conf, env, errbuf, errlen);
 	}
 	snprintf(errbuf, errlen, "unknown exporter kind %d", (int)conf->kind);
 	return NULL;

@@ -321,6 +321,8 @@ probe_create(const struct probe_conf *conf, char *errbuf, size_t errlen)
 	env.template_dir = getenv("STREAMPROBE_TEMPLATE_DIR") ?
 	    getenv("STREAMPROBE_TEMPLATE_DIR") : STREAMPROBE_TEMPLATE_DIR;
 	env.template_refresh_s = conf->template_refresh_s;
+	env.template_packets = conf->template_packets;
+	env.mtu = conf->mtu;
 	env.observation_domain = conf->observation_domain;
 	env.uniflow = conf->uniflow;
 	env.packets_ignored = &p->packets_ignored;
