@@ -83,6 +83,14 @@ check template-ent-before-enterprise 2 "t4.tmpl line 2: ENT used before" -- "$pr
 check udp-record-too-big 2 "records can reach" -- "$probe" -r "$tmp/demo.pcap" --statistics --splt 255 --template nfstream --export ipfix+udp://127.0.0.1:4739
 check template-refresh-0 2 "template-refresh" -- "$probe" -r "$tmp/demo.pcap" --template-refresh 0
 
+# NetFlow v9: no TCP (no length in the header), packet size bounds.
+check nf9-tcp 2 "NetFlow v9 over TCP is not offered" -- "$probe" -r "$tmp/demo.pcap" --export nf9+tcp://127.0.0.1:2055
+check nf9-mtu-small 2 "mtu" -- "$probe" -r "$tmp/demo.pcap" --export nf9+udp://127.0.0.1:2055 --mtu 100
+printf 'src_ip sourceIPv4Address 8 ipv4Address\nuser_agent httpUserAgent 468 string 1200\n' >"$tmp/t5.tmpl"
+check nf9-record-too-big 2 "do not fit a 600-byte packet" -- "$probe" -r "$tmp/demo.pcap" --export nf9+udp://127.0.0.1:2055 --mtu 600 --template "$tmp/t5.tmpl"
+printf 'enterprise 32473\nsrc_ip x ENT:1 ipv4Address\n' >"$tmp/t6.tmpl"
+check nf9-nothing-to-carry 2 "no field NetFlow v9 can carry" -- "$probe" -r "$tmp/demo.pcap" --export nf9+udp://127.0.0.1:2055 --template "$tmp/t6.tmpl"
+
 # A capture cut in the middle of a record: what was read is still written.
 size=$(stat -c %s "$tmp/demo.pcap")
 head -c $((size / 2 + 7)) "$tmp/demo.pcap" >"$tmp/cut.pcap"
