@@ -155,6 +155,31 @@ build_layout(struct nf9_exporter *x, struct nf9_layout *lay, int family,
 	return 0;
 }
 
+/* Name, once at start-up, the template's columns v9 has no id for. */
+static void
+warn_left_out(struct nf9_exporter *x)
+{
+	char list[1024];
+	size_t used = 0;
+	unsigned i, n = 0;
+
+	list[0] = '\0';
+	for (i = 0; i < x->tmpl.n; i++) {
+		const struct tmpl_field *tf = &x->tmpl.f[i];
+
+		if (v9_type(tf) != 0 ||
+		    !exportrec_column_active(&x->env, tf->column))
+			continue;
+		n++;
+		if (used + strlen(column_name(tf->column)) + 3 < sizeof(list))
+			used += (size_t)snprintf(list + used, sizeof(list) - used,
+			    "%s%s", used ? ", " : "", column_name(tf->column));
+	}
+	if (n > 0)
+		log_warnx("%s: %u template fields have no NetFlow v9 id and are "
+		    "left out: %s", x->base.name, n, list);
+}
+
 static void
 send_packet(struct nf9_exporter *x)
 {
@@ -564,6 +589,7 @@ export_nf9_open(const struct exporter_conf *conf,
 			goto fail;
 		}
 	}
+	warn_left_out(x);
 	if (!x->lay[0].used && !x->lay[1].used) {
 		snprintf(errbuf, errlen, "template %s has no field NetFlow v9 can "
 		    "carry", x->tmpl.path);
