@@ -919,8 +919,8 @@ export_ipfix_open(const struct exporter_conf *conf,
 	x->session = fbSessionAlloc(x->model);
 	fbSessionSetDomain(x->session, env->observation_domain);
 	for (i = 0; i < 4; i++) {
-		if (i >= 2 && !env->uniflow)
-			continue;
+		if ((i >= 2) != env->uniflow)
+			continue;	/* only the mode's own templates */
 		if (build_layout(x, &x->lay[i], (i % 2) ? 6 : 4, i >= 2,
 		    (uint16_t)(TID_DATA_V4 + i), errbuf, errlen) != 0)
 			goto fail;

@@ -556,7 +556,7 @@ export_nf9_open(const struct exporter_conf *conf,
     const struct exporter_env *env, char *errbuf, size_t errlen)
 {
 	struct nf9_exporter *x;
-	size_t max_rec = 0, worst;
+	size_t max_rec = 0, worst = 0;
 	unsigned i;
 
 	if ((x = calloc(1, sizeof(*x))) == NULL) {
@@ -571,8 +571,8 @@ export_nf9_open(const struct exporter_conf *conf,
 	    errlen) != 0)
 		goto fail;
 	for (i = 0; i < 4; i++) {
-		if (i >= 2 && !env->uniflow)
-			continue;
+		if ((i >= 2) != env->uniflow)
+			continue;	/* only the mode's own templates */
 		if (build_layout(x, &x->lay[i], (i % 2) ? 6 : 4, i >= 2,
 		    (uint16_t)(256 + i), errbuf, errlen) != 0)
 			goto fail;
@@ -590,10 +590,26 @@ export_nf9_open(const struct exporter_conf *conf,
 		}
 	}
 	warn_left_out(x);
-	if (!x->lay[0].used && !x->lay[1].used) {
+	if (!x->lay[0].used && !x->lay[1].used && !x->lay[2].used &&
+	    !x->lay[3].used) {
 		snprintf(errbuf, errlen, "template %s has no field NetFlow v9 can "
 		    "carry", x->tmpl.path);
 		goto fail;
+	}
+	/* With templates in every packet, they and a record must fit one. */
+	if (env->template_packets == 1) {
+		worst = NF9_HEADER_LEN + NF9_FLOWSET_HEADER + 3 + max_rec +
+		    NF9_FLOWSET_HEADER + 3 +
+		    2 * (NF9_FLOWSET_HEADER + 6 + 4 * 6 + 3);
+		for (i = 0; i < 4; i++)
+			if (x->lay[i].used)
+				worst += 4 + 4 * (size_t)x->lay[i].n;
+		if (worst > x->mtu) {
+			snprintf(errbuf, errlen, "--template-packets 1: the templates "
+			    "and a record need up to %zu bytes, more than --mtu %zu",
+			    worst, x->mtu);
+			goto fail;
+		}
 	}
 	if ((x->pkt = malloc(x->mtu)) == NULL ||
 	    (x->rec = calloc(1, max_rec + 8)) == NULL) {
