@@ -7,9 +7,12 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 struct exporter_env;
 struct tmpl_field;
+struct transport_stats;
 
 /* Is the column produced in this run (statistics, SPLT, DPI, tunnels)? */
 bool exportrec_column_active(const struct exporter_env *env, int col);
@@ -30,5 +33,10 @@ size_t exportrec_list_bytes(int col, unsigned splt_n, size_t max);
 /* Longest prefix of at most max bytes that splits no UTF-8 character and
  * no \xHH escape. */
 size_t exportrec_text_cut(const char *s, size_t len, size_t max);
+
+/* The summary line of a binary exporter (stderr at the end of a run). */
+void exportrec_report(FILE *fp, const char *name, uint64_t flows,
+    const struct transport_stats *ts, uint64_t not_encodable,
+    bool connections);
 
 #endif

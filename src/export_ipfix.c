@@ -329,6 +329,21 @@ max_wire_len(const struct ipfix_exporter *x, const struct tmpl_field *tf)
 	return exportrec_list_bytes(tf->column, x->env.splt_n, tf->length);
 }
 
+/* Internal-only paddingOctets so that off reaches a multiple of 8. */
+static void
+spec_pad8(fbInfoElementSpec_t *spec, unsigned *ns, size_t *off)
+{
+	static char padding_name[] = "paddingOctets";
+	unsigned pad = (unsigned)((8 - *off % 8) % 8);
+
+	if (pad == 0)
+		return;
+	spec[*ns].name = padding_name;
+	spec[*ns].len_override = (uint16_t)pad;
+	spec[(*ns)++].flags = SPEC_INTERNAL;
+	*off += pad;
+}
+
 static int
 build_layout(struct ipfix_exporter *x, struct ipfix_layout *lay, int family,
     bool uniflow, uint16_t tid, char *errbuf, size_t errlen)
@@ -339,9 +354,8 @@ build_layout(struct ipfix_exporter *x, struct ipfix_layout *lay, int family,
 	const struct tmpl_field *tf;
 	struct ipfix_field *f;
 	GError *err = NULL;
-	unsigned i, ns = 0, pad;
+	unsigned i, ns = 0;
 	size_t off = 0, wire = 0;
-	static char padding_name[] = "paddingOctets";
 
 	memset(lay, 0, sizeof(*lay));
 	lay->tid = tid;
@@ -372,13 +386,7 @@ build_layout(struct ipfix_exporter *x, struct ipfix_layout *lay, int family,
 		    tf->type != IE_MAC_ADDRESS;
 		if (ie_type_is_varlen(tf->type)) {
 			/* fbVarfield_t holds a size_t and a pointer. */
-			pad = (unsigned)((8 - off % 8) % 8);
-			if (pad) {
-				spec[ns].name = padding_name;
-				spec[ns].len_override = (uint16_t)pad;
-				spec[ns++].flags = SPEC_INTERNAL;
-				off += pad;
-			}
+			spec_pad8(spec, &ns, &off);
 			f->len = tf->length;
 			f->off = off;
 			off += sizeof(fbVarfield_t);
@@ -394,13 +402,7 @@ build_layout(struct ipfix_exporter *x, struct ipfix_layout *lay, int family,
 		spec[ns].name = (char *)(uintptr_t)ie->ref.name;
 		spec[ns++].flags = 0;
 	}
-	pad = (unsigned)((8 - off % 8) % 8);
-	if (pad) {
-		spec[ns].name = padding_name;
-		spec[ns].len_override = (uint16_t)pad;
-		spec[ns++].flags = SPEC_INTERNAL;
-		off += pad;
-	}
+	spec_pad8(spec, &ns, &off);
 	spec[ns].name = NULL;
 	spec[ns].len_override = 0;
 	spec[ns].flags = 0;
@@ -844,21 +846,12 @@ static void
 ipfix_report(struct exporter *e, FILE *fp)
 {
 	struct ipfix_exporter *x = (struct ipfix_exporter *)e;
-
 	struct transport_stats ts = x->final;
 
 	if (!x->closed && x->tr != NULL)
 		transport_stats(x->tr, &ts);
-	fprintf(fp, "streamprobe: %s: %llu flows; %llu records in %llu messages "
-	    "(%llu bytes) sent, %llu records dropped, %llu not encodable",
-	    e->name, (unsigned long long)e->exported,
-	    (unsigned long long)ts.records, (unsigned long long)ts.messages,
-	    (unsigned long long)ts.octets,
-	    (unsigned long long)ts.records_dropped,
-	    (unsigned long long)(x->records_too_big + x->encode_errors));
-	if (x->conf_kind == TRANSPORT_TCP)
-		fprintf(fp, ", %llu connections", (unsigned long long)ts.connects);
-	fputc('\n', fp);
+	exportrec_report(fp, e->name, e->exported, &ts,
+	    x->records_too_big + x->encode_errors, x->conf_kind == TRANSPORT_TCP);
 }
 
 static void

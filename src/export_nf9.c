@@ -522,13 +522,8 @@ nf9_report(struct exporter *e, FILE *fp)
 
 	if (!x->closed && x->tr != NULL)
 		transport_stats(x->tr, &ts);
-	fprintf(fp, "streamprobe: %s: %llu flows; %llu records in %llu messages "
-	    "(%llu bytes) sent, %llu records dropped, %llu not encodable\n",
-	    e->name, (unsigned long long)e->exported,
-	    (unsigned long long)ts.records, (unsigned long long)ts.messages,
-	    (unsigned long long)ts.octets,
-	    (unsigned long long)ts.records_dropped,
-	    (unsigned long long)x->records_too_big);
+	exportrec_report(fp, e->name, e->exported, &ts, x->records_too_big,
+	    false);
 }
 
 static void

@@ -5,6 +5,7 @@
  *	exportrec_columns()		biflow / uniflow column mapping
  *	exportrec_list_width(), exportrec_list_bytes()
  *	exportrec_text_cut()
+ *	exportrec_report()		summary line
  */
 #include <string.h>
 
@@ -12,6 +13,7 @@
 #include "exporter.h"
 #include "exportrec.h"
 #include "template.h"
+#include "transport.h"
 
 bool
 exportrec_column_active(const struct exporter_env *env, int col)
@@ -96,4 +98,21 @@ exportrec_text_cut(const char *s, size_t len, size_t max)
 		if (s[i] == '\\' && i + 1 < len && s[i + 1] == 'x')
 			return i;	/* would split a \xHH escape */
 	return n;
+}
+
+void
+exportrec_report(FILE *fp, const char *name, uint64_t flows,
+    const struct transport_stats *ts, uint64_t not_encodable,
+    bool connections)
+{
+	fprintf(fp, "streamprobe: %s: %llu flows; %llu records in %llu messages "
+	    "(%llu bytes) sent, %llu records dropped, %llu not encodable",
+	    name, (unsigned long long)flows, (unsigned long long)ts->records,
+	    (unsigned long long)ts->messages, (unsigned long long)ts->octets,
+	    (unsigned long long)ts->records_dropped,
+	    (unsigned long long)not_encodable);
+	if (connections)
+		fprintf(fp, ", %llu connections",
+		    (unsigned long long)ts->connects);
+	fputc('\n', fp);
 }
