@@ -129,6 +129,7 @@ cat >"$H" <<'PYEOF'
 import os, signal, socket, struct, sys, time
 
 sys.path.insert(0, os.environ["HERE"])
+from collector_common import feed, udpsink, read_udplog, udpcount  # noqa: E402,F401
 from ipfix_roundtrip import read_csv, run_ipfixdump, parse_dump  # noqa: E402
 
 
@@ -232,164 +233,6 @@ def qinq(path):
                                len(fr)) + fr)
     with open(path, "wb") as f:
         f.write(b"".join(out))
-
-
-def feed(path, duration, interval):
-    """Write a pcap to `path` (a FIFO) slowly: one new UDP flow (query +
-    answer 1 ms later) every `interval` s for `duration` s, timestamps
-    following the clock, so a probe with a short idle timeout exports flows
-    all along."""
-    duration, interval = float(duration), float(interval)
-    f = open(path, "wb")
-    f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
-    f.flush()
-    t0 = time.time()
-    k = 0
-    eth = b"\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x08\x00"
-
-    def pkt(t, src, dst, sp, dp, payload):
-        udp = struct.pack("!HHHH", sp, dp, 8 + len(payload), 0) + payload
-        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), k & 0xFFFF,
-                         0, 64, 17, 0, socket.inet_aton(src),
-                         socket.inet_aton(dst))
-        fr = eth + ip + udp
-        return struct.pack("<IIII", int(t), int((t % 1) * 1e6), len(fr),
-                           len(fr)) + fr
-
-    try:
-        while True:
-            due = k * interval
-            if due > duration:
-                break
-            delay = t0 + due - time.time()
-            if delay > 0:
-                time.sleep(delay)
-            t = t0 + due
-            cli = "10.%d.%d.%d" % (1 + (k >> 16) % 200, (k >> 8) & 255, k & 255)
-            sp = 1024 + k % 60000
-            f.write(pkt(t, cli, "10.250.0.53", sp, 53, b"q" * 30))
-            f.write(pkt(t + 0.001, "10.250.0.53", cli, 53, sp, b"a" * 60))
-            f.flush()
-            k += 1
-    except BrokenPipeError:
-        pass
-    f.close()
-    print(k)
-
-
-def udpsink(port, log):
-    """Save every datagram with its arrival time (8-byte float, 4-byte length,
-    data) until SIGTERM; LOG.ready holds the time the socket was bound."""
-    stop = []
-    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
-    s.bind(("127.0.0.1", int(port)))
-    s.settimeout(0.1)
-    with open(log, "wb") as f:
-        with open(log + ".ready.tmp", "w") as r:
-            r.write("%.6f\n" % time.time())
-        os.rename(log + ".ready.tmp", log + ".ready")
-        while not stop:
-            try:
-                d = s.recv(65535)
-            except socket.timeout:
-                continue
-            except InterruptedError:
-                continue
-            f.write(struct.pack("!dI", time.time(), len(d)) + d)
-            f.flush()
-        s.settimeout(0)
-        while True:  # what is already queued
-            try:
-                d = s.recv(65535)
-            except (BlockingIOError, socket.timeout):
-                break
-            f.write(struct.pack("!dI", time.time(), len(d)) + d)
-    s.close()
-
-
-class Decoder:
-    """Just enough IPFIX to count records: templates, options templates, data
-    sets with fixed and variable-length fields."""
-
-    def __init__(self):
-        self.tmpl = {}
-
-    def message(self, m):
-        """-> list of (set_id, decodable, records); records are dicts
-        {(pen, id): bytes} for data sets; template set ids are 2/3."""
-        out = []
-        if len(m) < 16 or struct.unpack("!H", m[:2])[0] != 10:
-            return [("bad", False, [])]
-        mlen = struct.unpack("!H", m[2:4])[0]
-        off = 16
-        while off + 4 <= mlen:
-            sid, slen = struct.unpack("!HH", m[off:off + 4])
-            if slen < 4:
-                return out + [("bad", False, [])]
-            body = m[off + 4:off + slen]
-            if sid in (2, 3):
-                self._templates(sid, body)
-                out.append((sid, True, []))
-            elif sid >= 256:
-                t = self.tmpl.get(sid)
-                out.append((sid, t is not None,
-                            self._data(t, body) if t else []))
-            off += slen
-        return out
-
-    def _templates(self, sid, b):
-        o = 0
-        while o + 4 <= len(b):
-            tid, n = struct.unpack("!HH", b[o:o + 4])
-            o += 4
-            if sid == 3:
-                o += 2
-            if tid < 256:
-                break
-            fl = []
-            for _ in range(n):
-                ie, ln = struct.unpack("!HH", b[o:o + 4])
-                o += 4
-                pen = 0
-                if ie & 0x8000:
-                    pen = struct.unpack("!I", b[o:o + 4])[0]
-                    o += 4
-                    ie &= 0x7FFF
-                fl.append((pen, ie, ln))
-            self.tmpl[tid] = fl
-
-    @staticmethod
-    def _data(t, b):
-        minlen = sum(1 if ln == 65535 else ln for _p, _i, ln in t)
-        recs, o = [], 0
-        while len(b) - o >= max(minlen, 1):
-            r = {}
-            for pen, ie, ln in t:
-                if ln == 65535:
-                    ln = b[o]
-                    o += 1
-                    if ln == 255:
-                        ln = struct.unpack("!H", b[o:o + 2])[0]
-                        o += 2
-                r[(pen, ie)] = b[o:o + ln]
-                o += ln
-            if o > len(b):
-                break
-            recs.append(r)
-        return recs
-
-
-def read_udplog(log):
-    with open(log, "rb") as f:
-        d = f.read()
-    o, out = 0, []
-    while o + 12 <= len(d):
-        t, n = struct.unpack("!dI", d[o:o + 12])
-        out.append((t, d[o + 12:o + 12 + n]))
-        o += 12 + n
-    return out
 
 
 def u(b):
@@ -595,9 +438,78 @@ def cmpids(tshark_out, csv_path):
         sys.exit(1)
 
 
-def udpcount(log):
-    print(len(read_udplog(log)))
 
+
+class Decoder:
+    """Just enough IPFIX to count records: templates, options templates, data
+    sets with fixed and variable-length fields."""
+
+    def __init__(self):
+        self.tmpl = {}
+
+    def message(self, m):
+        """-> list of (set_id, decodable, records); records are dicts
+        {(pen, id): bytes} for data sets; template set ids are 2/3."""
+        out = []
+        if len(m) < 16 or struct.unpack("!H", m[:2])[0] != 10:
+            return [("bad", False, [])]
+        mlen = struct.unpack("!H", m[2:4])[0]
+        off = 16
+        while off + 4 <= mlen:
+            sid, slen = struct.unpack("!HH", m[off:off + 4])
+            if slen < 4:
+                return out + [("bad", False, [])]
+            body = m[off + 4:off + slen]
+            if sid in (2, 3):
+                self._templates(sid, body)
+                out.append((sid, True, []))
+            elif sid >= 256:
+                t = self.tmpl.get(sid)
+                out.append((sid, t is not None,
+                            self._data(t, body) if t else []))
+            off += slen
+        return out
+
+    def _templates(self, sid, b):
+        o = 0
+        while o + 4 <= len(b):
+            tid, n = struct.unpack("!HH", b[o:o + 4])
+            o += 4
+            if sid == 3:
+                o += 2
+            if tid < 256:
+                break
+            fl = []
+            for _ in range(n):
+                ie, ln = struct.unpack("!HH", b[o:o + 4])
+                o += 4
+                pen = 0
+                if ie & 0x8000:
+                    pen = struct.unpack("!I", b[o:o + 4])[0]
+                    o += 4
+                    ie &= 0x7FFF
+                fl.append((pen, ie, ln))
+            self.tmpl[tid] = fl
+
+    @staticmethod
+    def _data(t, b):
+        minlen = sum(1 if ln == 65535 else ln for _p, _i, ln in t)
+        recs, o = [], 0
+        while len(b) - o >= max(minlen, 1):
+            r = {}
+            for pen, ie, ln in t:
+                if ln == 65535:
+                    ln = b[o]
+                    o += 1
+                    if ln == 255:
+                        ln = struct.unpack("!H", b[o:o + 2])[0]
+                        o += 2
+                r[(pen, ie)] = b[o:o + ln]
+                o += ln
+            if o > len(b):
+                break
+            recs.append(r)
+        return recs
 
 if __name__ == "__main__":
     globals()[sys.argv[1]](*sys.argv[2:])
