@@ -11,7 +11,9 @@
 #include <stdio.h>
 
 struct exporter_env;
+struct flow_view;
 struct tmpl_field;
+struct transport;
 struct transport_stats;
 
 /* Is the column produced in this run (statistics, SPLT, DPI, tunnels)? */
@@ -34,9 +36,24 @@ size_t exportrec_list_bytes(int col, unsigned splt_n, size_t max);
  * no \xHH escape. */
 size_t exportrec_text_cut(const char *s, size_t len, size_t max);
 
-/* The summary line of a binary exporter (stderr at the end of a run). */
+/*
+ * Which of a binary exporter's four layouts a flow uses (0 IPv4, 1 IPv6,
+ * +2 with --uniflow), and whether a reverse record follows the forward one
+ * (uniflow, and the reverse direction saw packets).
+ */
+unsigned exportrec_layout(const struct flow_view *v, bool uniflow);
+bool exportrec_has_reverse(const struct flow_view *v, bool uniflow);
+
+/*
+ * Close a binary exporter's transport, keeping its final counters in
+ * *final and a failure text in error; *tr is NULL afterwards.
+ */
+int exportrec_close(struct transport **tr, unsigned wait_ms,
+    struct transport_stats *final, char *error, size_t errlen);
+/* The summary line of a binary exporter (stderr at the end of a run):
+ * live counters while tr is open, the final ones once it is closed. */
 void exportrec_report(FILE *fp, const char *name, uint64_t flows,
-    const struct transport_stats *ts, uint64_t not_encodable,
-    bool connections);
+    struct transport *tr, const struct transport_stats *final,
+    uint64_t not_encodable, bool connections);
 
 #endif

@@ -115,7 +115,6 @@ struct ipfix_exporter {
 	/* what the encoder handed to the transport (RFC 7011 statistics) */
 	uint64_t		 out_messages, out_octets, out_records;
 	struct transport_stats	 final;		/* after close */
-	bool			 closed;
 	struct strbuf_like {
 		uint8_t	*p;
 		size_t	 len, cap;
@@ -643,8 +642,8 @@ static int
 ipfix_export_flow(struct exporter *e, const struct flow_view *v)
 {
 	struct ipfix_exporter *x = (struct ipfix_exporter *)e;
-	int v6 = v->flow->key.ip_version == 6;
-	const struct ipfix_layout *lay = &x->lay[(x->env.uniflow ? 2 : 0) + v6];
+	const struct ipfix_layout *lay = &x->lay[exportrec_layout(v,
+	    x->env.uniflow)];
 	struct flow_view bv = *v;
 	int rc;
 
@@ -654,7 +653,7 @@ ipfix_export_flow(struct exporter *e, const struct flow_view *v)
 	}
 	bv.no_text = !x->ip_as_text;	/* addresses go out as bytes */
 	rc = append_flow_record(x, lay, &bv, 0);
-	if (rc == 0 && x->env.uniflow && v->flow->packets[FLOW_DIR_DST2SRC] > 0)
+	if (rc == 0 && exportrec_has_reverse(v, x->env.uniflow))
 		rc = append_flow_record(x, lay, &bv, 1);
 	if (rc != 0) {
 		e->failed++;
@@ -824,33 +823,22 @@ static int
 ipfix_finish(struct exporter *e)
 {
 	struct ipfix_exporter *x = (struct ipfix_exporter *)e;
-	char err[256] = "";
-	int rc = 0;
 
 	if (x->tr == NULL)
 		return 0;
 	(void)emit(x);
 	(void)export_stats(x);
 	(void)emit(x);
-	if (transport_close(x->tr, CLOSE_WAIT_MS, &x->final, err,
-	    sizeof(err)) != 0) {
-		snprintf(e->error, sizeof(e->error), "%s", err);
-		rc = -1;
-	}
-	x->closed = true;
-	x->tr = NULL;
-	return rc;
+	return exportrec_close(&x->tr, CLOSE_WAIT_MS, &x->final, e->error,
+	    sizeof(e->error));
 }
 
 static void
 ipfix_report(struct exporter *e, FILE *fp)
 {
 	struct ipfix_exporter *x = (struct ipfix_exporter *)e;
-	struct transport_stats ts = x->final;
 
-	if (!x->closed && x->tr != NULL)
-		transport_stats(x->tr, &ts);
-	exportrec_report(fp, e->name, e->exported, &ts,
+	exportrec_report(fp, e->name, e->exported, x->tr, &x->final,
 	    x->records_too_big + x->encode_errors, x->conf_kind == TRANSPORT_TCP);
 }
 
@@ -859,8 +847,8 @@ ipfix_destroy(struct exporter *e)
 {
 	struct ipfix_exporter *x = (struct ipfix_exporter *)e;
 
-	if (x->tr != NULL)
-		(void)transport_close(x->tr, 0, NULL, NULL, 0);
+	(void)exportrec_close(&x->tr, 0, &x->final, x->base.error,
+	    sizeof(x->base.error));
 	if (x->fbuf != NULL)
 		fBufFree(x->fbuf);	/* frees the session and exporter too */
 	else if (x->session != NULL)

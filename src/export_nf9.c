@@ -85,8 +85,7 @@ struct nf9_exporter {
 	uint8_t			*rec;
 	uint64_t		 out_packets, out_octets, out_records;
 	uint64_t		 records_too_big;
-	struct transport_stats	 final;
-	bool			 closed;
+	struct transport_stats	 final;		/* after close */
 	struct col_value	 val;
 };
 
@@ -452,8 +451,8 @@ static int
 nf9_export_flow(struct exporter *e, const struct flow_view *v)
 {
 	struct nf9_exporter *x = (struct nf9_exporter *)e;
-	int v6 = v->flow->key.ip_version == 6;
-	const struct nf9_layout *lay = &x->lay[(x->env.uniflow ? 2 : 0) + v6];
+	const struct nf9_layout *lay = &x->lay[exportrec_layout(v,
+	    x->env.uniflow)];
 	int rc;
 
 	if (!lay->used) {
@@ -461,7 +460,7 @@ nf9_export_flow(struct exporter *e, const struct flow_view *v)
 		return -1;
 	}
 	rc = append_flow_record(x, lay, v, 0);
-	if (rc == 0 && x->env.uniflow && v->flow->packets[FLOW_DIR_DST2SRC] > 0)
+	if (rc == 0 && exportrec_has_reverse(v, x->env.uniflow))
 		rc = append_flow_record(x, lay, v, 1);
 	if (rc != 0) {
 		e->failed++;
@@ -496,8 +495,6 @@ static int
 nf9_finish_exp(struct exporter *e)
 {
 	struct nf9_exporter *x = (struct nf9_exporter *)e;
-	char err[256] = "";
-	int rc = 0;
 
 	if (x->tr == NULL)
 		return 0;
@@ -505,25 +502,17 @@ nf9_finish_exp(struct exporter *e)
 	open_packet(x);
 	add_stats_record(x);
 	send_packet(x);
-	if (transport_close(x->tr, 0, &x->final, err, sizeof(err)) != 0) {
-		snprintf(e->error, sizeof(e->error), "%s", err);
-		rc = -1;
-	}
-	x->closed = true;
-	x->tr = NULL;
-	return rc;
+	return exportrec_close(&x->tr, 0, &x->final, e->error,
+	    sizeof(e->error));
 }
 
 static void
 nf9_report(struct exporter *e, FILE *fp)
 {
 	struct nf9_exporter *x = (struct nf9_exporter *)e;
-	struct transport_stats ts = x->final;
 
-	if (!x->closed && x->tr != NULL)
-		transport_stats(x->tr, &ts);
-	exportrec_report(fp, e->name, e->exported, &ts, x->records_too_big,
-	    false);
+	exportrec_report(fp, e->name, e->exported, x->tr, &x->final,
+	    x->records_too_big, false);
 }
 
 static void
@@ -531,8 +520,8 @@ nf9_destroy(struct exporter *e)
 {
 	struct nf9_exporter *x = (struct nf9_exporter *)e;
 
-	if (x->tr != NULL)
-		(void)transport_close(x->tr, 0, NULL, NULL, 0);
+	(void)exportrec_close(&x->tr, 0, &x->final, x->base.error,
+	    sizeof(x->base.error));
 	free(x->pkt);
 	free(x->rec);
 	free(x);

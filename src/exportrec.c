@@ -5,12 +5,14 @@
  *	exportrec_columns()		biflow / uniflow column mapping
  *	exportrec_list_width(), exportrec_list_bytes()
  *	exportrec_text_cut()
- *	exportrec_report()		summary line
+ *	exportrec_layout(), exportrec_has_reverse()
+ *	exportrec_close(), exportrec_report()	transport end and summary
  */
 #include <string.h>
 
 #include "columns.h"
 #include "exporter.h"
+#include "flow.h"
 #include "exportrec.h"
 #include "template.h"
 #include "transport.h"
@@ -100,11 +102,47 @@ exportrec_text_cut(const char *s, size_t len, size_t max)
 	return n;
 }
 
+unsigned
+exportrec_layout(const struct flow_view *v, bool uniflow)
+{
+	return (uniflow ? 2u : 0u) + (v->flow->key.ip_version == 6);
+}
+
+bool
+exportrec_has_reverse(const struct flow_view *v, bool uniflow)
+{
+	return uniflow && v->flow->packets[FLOW_DIR_DST2SRC] > 0;
+}
+
+int
+exportrec_close(struct transport **tr, unsigned wait_ms,
+    struct transport_stats *final, char *error, size_t errlen)
+{
+	char err[256] = "";
+	int rc = 0;
+
+	if (*tr == NULL)
+		return 0;
+	if (transport_close(*tr, wait_ms, final, err, sizeof(err)) != 0) {
+		snprintf(error, errlen, "%s", err);
+		rc = -1;
+	}
+	*tr = NULL;
+	return rc;
+}
+
 void
 exportrec_report(FILE *fp, const char *name, uint64_t flows,
-    const struct transport_stats *ts, uint64_t not_encodable,
-    bool connections)
+    struct transport *tr, const struct transport_stats *final,
+    uint64_t not_encodable, bool connections)
 {
+	struct transport_stats live;
+	const struct transport_stats *ts = final;
+
+	if (tr != NULL) {
+		transport_stats(tr, &live);
+		ts = &live;
+	}
 	fprintf(fp, "streamprobe: %s: %llu flows; %llu records in %llu messages "
 	    "(%llu bytes) sent, %llu records dropped, %llu not encodable",
 	    name, (unsigned long long)flows, (unsigned long long)ts->records,
