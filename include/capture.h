@@ -27,7 +27,8 @@ struct capture_conf {
 	int			 snaplen;	/* live */
 	bool			 promisc;	/* live */
 	int			 buffer_size;	/* live, bytes; 0 = default */
-	int			 timeout_ms;	/* live read timeout */
+	bool			 immediate;	/* live: no kernel batching */
+	int			 timeout_ms;	/* live: longest wait for packets */
 };
 
 struct cap_pkt {
@@ -49,13 +50,15 @@ typedef void (*capture_cb)(void *arg, const struct cap_pkt *hdr,
 
 struct capture *capture_open(const struct capture_conf *conf, char *errbuf,
     size_t errlen);
-/* Up to max packets; returns the count (0 on a live timeout), CAPTURE_EOF
- * or CAPTURE_ERROR. */
+/* Up to max packets; returns the count (0 when a live interface stayed
+ * quiet for timeout_ms), CAPTURE_EOF or CAPTURE_ERROR. */
 int capture_dispatch(struct capture *cap, int max, capture_cb cb, void *arg);
 const char *capture_error(const struct capture *cap);
 void capture_breakloop(struct capture *cap);	/* async-signal-safe */
 bool capture_is_live(const struct capture *cap);
 int capture_stats(struct capture *cap, struct capture_stats *st);
+/* Files: bytes read so far and in all; -1 when unknown (live, pipes). */
+int capture_progress(struct capture *cap, uint64_t *done, uint64_t *total);
 void capture_close(struct capture *cap);
 
 #endif

@@ -1,8 +1,11 @@
 /*
  * config.h - the probe's configuration and its command line.
  *
- * Option names follow NFStream's parameters; every long option is also the
- * key a configuration file will use, so both go through config_set().
+ * Option names follow NFStream's parameters; every long option is also a
+ * key of the configuration file (-f), so both go through config_set().
+ * The file is applied first and the command line overrides it: a scalar
+ * given on the command line replaces the file's value, and a list (the
+ * input files, the outputs) given there replaces the file's whole list.
  */
 #ifndef STREAMPROBE_CONFIG_H
 #define STREAMPROBE_CONFIG_H
@@ -42,12 +45,25 @@ struct probe_conf {
 	unsigned		 mtu;
 	uint32_t		 observation_domain;
 	bool			 uniflow;
+	/* Deployment (issue: running as a probe on a span port). */
+	bool			 immediate;	/* live: deliver packets at once */
+	bool			 tcp_end;	/* FIN both ways or RST ends a flow */
+	unsigned		 stats_interval_s;	/* 0: no status line */
+	bool			 progress;	/* files on a terminal */
+	bool			 daemon;
+	char			*pidfile;
+	char			*user;
+	char			*config_path;	/* -f, as given */
+	/* Parsing state: where the lists came from (0 none, 1 file, 2 CLI). */
+	int			 files_origin, outputs_origin, iface_origin;
+	int			 origin;
 };
 
 enum config_action {
 	CONFIG_RUN,
 	CONFIG_HELP,
-	CONFIG_VERSION
+	CONFIG_VERSION,
+	CONFIG_CHECK		/* --check-config: print, exit 0 */
 };
 
 void config_defaults(struct probe_conf *c);
@@ -57,6 +73,13 @@ int config_parse_args(struct probe_conf *c, int argc, char **argv,
 /* Set one option by its long name (the command line and config files). */
 int config_set(struct probe_conf *c, const char *key, const char *value,
     char *errbuf, size_t errlen);
+/* Apply a configuration file; -1 with "FILE:LINE: ..." in errbuf. */
+int config_load_file(struct probe_conf *c, const char *path, char *errbuf,
+    size_t errlen);
+/* Write the effective configuration in the file's own syntax. */
+void config_print(const struct probe_conf *c, FILE *fp);
+/* Make relative output, pidfile and input paths absolute (-D: cwd is /). */
+int config_absolute_paths(struct probe_conf *c, char *errbuf, size_t errlen);
 void config_usage(FILE *fp);
 void config_free(struct probe_conf *c);
 

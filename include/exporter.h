@@ -51,6 +51,7 @@ struct exporter_env {
 	uint32_t		 observation_domain;
 	bool			 uniflow;
 	const _Atomic uint64_t	*packets_ignored;	/* published by metering */
+	const _Atomic uint64_t	*capture_dropped[2];	/* kernel, interface */
 };
 
 struct exporter_ops {
@@ -60,6 +61,12 @@ struct exporter_ops {
 	void	(*tick)(struct exporter *e, uint64_t now_ms, bool idle);
 	int	(*finish)(struct exporter *e);	/* flush and close */
 	void	(*report)(struct exporter *e, FILE *fp);	/* optional */
+	/* SIGHUP (logrotate): reopen output files by name, appending; keep
+	 * the old file when that fails.  Optional: sockets need nothing. */
+	int	(*reopen)(struct exporter *e);
+	/* Records accepted but never delivered (collector down, queue full);
+	 * safe from any thread.  Optional. */
+	uint64_t (*records_lost)(struct exporter *e);
 	void	(*destroy)(struct exporter *e);
 };
 

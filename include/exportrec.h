@@ -56,4 +56,13 @@ void exportrec_report(FILE *fp, const char *name, uint64_t flows,
     struct transport *tr, const struct transport_stats *final,
     uint64_t not_encodable, bool connections);
 
+/*
+ * ignoredPacketTotalCount of the statistics records (RFC 7011 4.2: packets
+ * observed but not metered): packets skipped by decode plus those the
+ * kernel or the interface dropped before capture.
+ */
+uint64_t exportrec_packets_ignored(const struct exporter_env *env);
+/* Records a transport accepted but could not deliver; any thread. */
+uint64_t exportrec_transport_lost(struct transport *tr);
+
 #endif

@@ -1,14 +1,30 @@
 /*
- * flowtab.h - the flow cache: hash index, LRU and creation-order lists over
- * a preallocated pool, with NFStream's expiry rules.
+ * flowtab.h - the flow cache: hash index, LRU, closing and creation-order
+ * lists over a preallocated pool, with NFStream's expiry rules.
  *
  * Expiry (packet clock, milliseconds):
  *  - on arrival, before accounting: idle if now - last >= idle_timeout,
  *    else active if now - first >= active_timeout; the old flow goes to the
  *    sink and the packet starts a new flow (flowtab_lookup);
  *  - flowtab_expire_idle() pops idle flows from the LRU tail;
+ *  - flowtab_expire_active() pops flows past the active timeout, oldest
+ *    created first.  Only the probe's live mode calls it, so that a long
+ *    flow is exported on time even if no packet of it arrives; file input
+ *    keeps NFStream's semantics (active timeout checked on arrival only);
  *  - flowtab_flush() ends every flow in creation order (end of input).
- * A full table evicts its least recently used flow (lack of resources).
+ * A full table evicts its oldest closing flow (end of flow) if it has one,
+ * else its least recently used flow (lack of resources).
+ *
+ * TCP end detection (conf.tcp_end, off by default): after accounting a TCP
+ * packet with FIN or RST the caller calls flowtab_tcp_check_end(); once a
+ * flow has seen FIN in both directions or RST in either it is "closing":
+ * it keeps the packets that still belong to it (final ACK, retransmitted
+ * FIN, the peer's RST) and ends with FLOW_END_OF_FLOW tcp_linger_ms after
+ * its last packet (or idle_timeout if shorter; checked on arrival too), on
+ * a SYN without ACK (a new connection on the same ports, which then starts
+ * a new flow), at flush, or first when the table is full.  The active
+ * timeout applies as usual.
+ *
  * The table never exports anything itself: expired flows are handed to the
  * sink given at creation, which borrows the record (and may finalise its
  * ext state) for one call.
@@ -16,10 +32,14 @@
 #ifndef STREAMPROBE_FLOWTAB_H
 #define STREAMPROBE_FLOWTAB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "flow.h"
+
+/* How long a closing TCP flow waits for its last packets by default. */
+#define FLOWTAB_TCP_LINGER_MS	1000
 
 struct flowtab;
 struct pkt_view;
@@ -31,6 +51,8 @@ struct flowtab_conf {
 	uint32_t	 ext_size;	/* caller state after each record */
 	uint64_t	 idle_timeout_ms;
 	uint64_t	 active_timeout_ms;
+	bool		 tcp_end;	/* end TCP flows on FIN/FIN or RST */
+	uint64_t	 tcp_linger_ms;	/* 0: FLOWTAB_TCP_LINGER_MS */
 	flowtab_sink_fn	 sink;
 	void		*sink_arg;
 };
@@ -41,6 +63,7 @@ struct flowtab_stats {
 	uint64_t	expired_active;
 	uint64_t	evicted;	/* lack of resources */
 	uint64_t	flushed;
+	uint64_t	ended_tcp;	/* FLOW_END_OF_FLOW, flush included */
 	uint32_t	active;
 	uint32_t	peak_active;
 };
@@ -58,11 +81,34 @@ void flowtab_destroy(struct flowtab *ft);
 struct flow *flowtab_lookup(struct flowtab *ft, const struct pkt_view *pv,
     uint64_t now_ms, enum flow_dir *dir);
 
-/* Expire up to budget idle flows (least recently used first). */
+/*
+ * Expire up to budget idle flows: closing flows past their linger first
+ * (FLOW_END_OF_FLOW), then the least recently used (FLOW_END_IDLE).
+ */
 unsigned flowtab_expire_idle(struct flowtab *ft, uint64_t now_ms,
     unsigned budget);
 
-/* End every flow, oldest created first, with the given reason. */
+/*
+ * Expire up to budget flows with now - first >= active_timeout
+ * (FLOW_END_ACTIVE), oldest created first; returns how many.  For live
+ * capture only (wall clock, between packets): file input checks the active
+ * timeout on packet arrival only, as NFStream does.
+ */
+unsigned flowtab_expire_active(struct flowtab *ft, uint64_t now_ms,
+    unsigned budget);
+
+/*
+ * After accounting a TCP packet with FIN or RST: with conf.tcp_end, a flow
+ * that has now seen FIN both ways or RST either way becomes closing (see
+ * above); a closing flow only moves to the closing list's tail.  Does
+ * nothing with tcp_end off.
+ */
+void flowtab_tcp_check_end(struct flowtab *ft, struct flow *f);
+
+/*
+ * End every flow, oldest created first, with the given reason; closing
+ * flows end with FLOW_END_OF_FLOW (their end was seen).
+ */
 void flowtab_flush(struct flowtab *ft, enum flow_end_reason reason);
 
 const struct flowtab_stats *flowtab_stats(const struct flowtab *ft);

@@ -29,7 +29,11 @@ struct probe *probe_create(const struct probe_conf *conf, char *errbuf,
     size_t errlen);
 /* Run to the end of input (or probe_stop); returns the exit status. */
 int probe_run(struct probe *p);
-void probe_stop(struct probe *p);	/* async-signal-safe */
+/* Async-signal-safe requests: stop (flush every flow, drain, return),
+ * reopen output files (SIGHUP), log the counters (SIGUSR1). */
+void probe_stop(struct probe *p);
+void probe_request_reopen(struct probe *p);
+void probe_request_counters(struct probe *p);
 void probe_counters(const struct probe *p, struct probe_counters *out);
 void probe_report(struct probe *p, FILE *fp);
 void probe_destroy(struct probe *p);

@@ -54,6 +54,10 @@ int transport_set_preamble(struct transport *t, const uint8_t *buf,
     size_t len);
 /* Start sending (TCP: the connection thread); call after the preamble. */
 int transport_start(struct transport *t, char *errbuf, size_t errlen);
+/* Files: reopen by name, appending (SIGHUP, logrotate).  Returns 1 when a
+ * new file was opened (the encoder then writes its templates again), 0 for
+ * transports that need nothing, -1 (old file kept) on failure. */
+int transport_reopen(struct transport *t, char *errbuf, size_t errlen);
 /* Largest message the transport accepts (UDP: one datagram). */
 size_t transport_mtu(const struct transport *t);
 int transport_is_stream(const struct transport *t);

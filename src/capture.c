@@ -4,14 +4,17 @@
  *	capture_open()		validate and open files or an interface
  *	capture_dispatch()	packets to a callback; files chained as one stream
  *	capture_error(), capture_breakloop(), capture_is_live()
- *	capture_stats(), capture_close()
+ *	capture_stats(), capture_progress(), capture_close()
  */
 #define _DEFAULT_SOURCE	/* libpcap needs the BSD u_char types */
 #include <pcap/pcap.h>
+#include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "capture.h"
 
@@ -20,6 +23,9 @@ struct capture {
 	pcap_t			*p;
 	unsigned		 next_file;	/* index of the file after p */
 	int			 dlt;
+	int			 fd;		/* live: pollable descriptor */
+	uint64_t		 total_bytes;	/* files: sum of their sizes */
+	uint64_t		 done_bytes;	/* files: sizes of those read */
 	capture_cb		 cb;
 	void			*cb_arg;
 	volatile sig_atomic_t	 stop;
@@ -48,6 +54,16 @@ set_filter(pcap_t *p, const char *bpf, const char *what, char *errbuf,
 	}
 	pcap_freecode(&prog);
 	return 0;
+}
+
+static uint64_t
+file_size(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return 0;
+	return (uint64_t)st.st_size;
 }
 
 static pcap_t *
@@ -85,6 +101,7 @@ open_live(const struct capture_conf *c, char *errbuf, size_t errlen)
 	if (pcap_set_snaplen(p, c->snaplen) != 0 ||
 	    pcap_set_promisc(p, c->promisc ? 1 : 0) != 0 ||
 	    pcap_set_timeout(p, c->timeout_ms) != 0 ||
+	    (c->immediate && pcap_set_immediate_mode(p, 1) != 0) ||
 	    (c->buffer_size > 0 && pcap_set_buffer_size(p, c->buffer_size) != 0)) {
 		snprintf(errbuf, errlen, "cannot configure interface %s",
 		    c->iface);
@@ -110,6 +127,18 @@ open_live(const struct capture_conf *c, char *errbuf, size_t errlen)
 		pcap_close(p);
 		return NULL;
 	}
+	/*
+	 * Non-blocking reads plus our own poll(): the read timeout alone may
+	 * never fire without traffic (TPACKET_V3), and the probe must wake up
+	 * to expire flows on the wall clock and to notice signals.
+	 */
+	if (pcap_setnonblock(p, 1, perr) != 0 ||
+	    pcap_get_selectable_fd(p) < 0) {
+		snprintf(errbuf, errlen, "cannot poll interface %s: %s", c->iface,
+		    perr);
+		pcap_close(p);
+		return NULL;
+	}
 	return p;
 }
 
@@ -131,10 +160,17 @@ capture_open(const struct capture_conf *conf, char *errbuf, size_t errlen)
 			return NULL;
 		}
 		cap->dlt = pcap_datalink(cap->p);
+		cap->fd = pcap_get_selectable_fd(cap->p);
 		return cap;
 	}
 	/* Check every file before reading any, so bad input fails early. */
-	for (i = 1; i < conf->nfiles; i++) {
+	for (i = 0; i < conf->nfiles; i++) {
+		struct stat st;
+
+		if (stat(conf->files[i], &st) == 0 && S_ISREG(st.st_mode))
+			cap->total_bytes += (uint64_t)st.st_size;
+		if (i == 0)
+			continue;
 		if ((p = open_file(conf->files[i], conf->bpf, errbuf, errlen)) ==
 		    NULL) {
 			free(cap);
@@ -179,6 +215,20 @@ capture_dispatch(struct capture *cap, int max, capture_cb cb, void *arg)
 		if (cap->stop)
 			return 0;
 		n = pcap_dispatch(cap->p, max, on_pcap_packet, (u_char *)cap);
+		if (n == 0 && cap->conf.nfiles == 0) {
+			struct pollfd pfd = { cap->fd, POLLIN, 0 };
+
+			if (poll(&pfd, 1, cap->conf.timeout_ms) < 0 &&
+			    errno != EINTR) {
+				snprintf(cap->error, sizeof(cap->error), "%s: poll: %s",
+				    cap->conf.iface, strerror(errno));
+				return CAPTURE_ERROR;
+			}
+			if (cap->stop)
+				return 0;
+			n = pcap_dispatch(cap->p, max, on_pcap_packet,
+			    (u_char *)cap);
+		}
 		if (n == PCAP_ERROR_BREAK)
 			return 0;
 		if (n == PCAP_ERROR) {
@@ -190,6 +240,7 @@ capture_dispatch(struct capture *cap, int max, capture_cb cb, void *arg)
 		if (n > 0 || cap->conf.nfiles == 0)
 			return n;
 		/* End of this file: continue with the next one. */
+		cap->done_bytes += file_size(cap->conf.files[cap->next_file - 1]);
 		pcap_close(cap->p);
 		cap->p = NULL;
 		if (cap->next_file >= cap->conf.nfiles)
@@ -238,6 +289,23 @@ capture_stats(struct capture *cap, struct capture_stats *st)
 	return 0;
 }
 
+int
+capture_progress(struct capture *cap, uint64_t *done, uint64_t *total)
+{
+	FILE *fp;
+	off_t pos;
+
+	if (cap->conf.nfiles == 0 || cap->total_bytes == 0)
+		return -1;
+	*total = cap->total_bytes;
+	*done = cap->done_bytes;
+	if (cap->p != NULL && (fp = pcap_file(cap->p)) != NULL &&
+	    (pos = ftello(fp)) > 0)
+		*done += (uint64_t)pos;
+	if (*done > *total)
+		*done = *total;
+	return 0;
+}
 
 void
 capture_close(struct capture *cap)

@@ -2,9 +2,11 @@
  * config.c - options: defaults, validation, command line.
  *
  *	config_defaults()	NFStream's defaults
- *	config_set()		one option by name, validated
- *	config_parse_args()	getopt_long front end
- *	config_usage(), config_free()
+ *	config_set()		one option by name, validated (table opt_defs)
+ *	config_load_file()	"key = value" file, keys are long option names
+ *	config_parse_args()	getopt_long front end: file first, then argv
+ *	config_print()		effective configuration, in the file's syntax
+ *	config_absolute_paths(), config_usage(), config_free()
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -12,7 +14,10 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "flowfeat.h"
@@ -36,6 +41,7 @@ config_defaults(struct probe_conf *c)
 	c->template_packets = 20;
 	c->mtu = 1400;
 	c->observation_domain = 1;
+	c->progress = true;
 }
 
 static int
@@ -210,132 +216,487 @@ nomem:
 	return -1;
 }
 
-int
-config_set(struct probe_conf *c, const char *key, const char *value,
+/*
+ * The option table: every long option, its file key, and where its value
+ * lives.  Scalars are set and printed generically; lists and the few
+ * options with side effects have their own code in config_set().
+ */
+enum opt_kind {
+	OPT_FLAG,	/* no value on the command line; yes/no in a file */
+	OPT_UINT,	/* bounded unsigned, stored in a field of any width */
+	OPT_STRING,
+	OPT_LIST,	/* read, csv, json, export */
+	OPT_ACTION	/* help, version, config, check-config: never printed */
+};
+
+struct opt_def {
+	const char	*key;
+	enum opt_kind	 kind;
+	size_t		 off, size;
+	uint64_t	 lo, hi;
+	bool		 inverted;	/* OPT_FLAG stored as its negation */
+};
+
+#define FIELD(f)	offsetof(struct probe_conf, f), \
+			sizeof(((struct probe_conf *)0)->f)
+#define NOFIELD		0, 0
+
+static const struct opt_def opt_defs[] = {
+	{ "read",		OPT_LIST,   NOFIELD, 0, 0, false },
+	{ "interface",		OPT_STRING, FIELD(iface), 0, 0, false },
+	{ "bpf",		OPT_STRING, FIELD(bpf), 0, 0, false },
+	{ "snaplen",		OPT_UINT,   FIELD(snaplen), 1, 262144, false },
+	{ "no-promisc",		OPT_FLAG,   FIELD(promisc), 0, 0, true },
+	{ "buffer-size",	OPT_UINT,   FIELD(buffer_size), 0, INT32_MAX,
+	    false },
+	{ "immediate",		OPT_FLAG,   FIELD(immediate), 0, 0, false },
+	{ "no-decode-tunnels",	OPT_FLAG,   FIELD(decode_tunnels), 0, 0, true },
+	{ "idle-timeout",	OPT_UINT,   FIELD(idle_timeout_s), 0,
+	    MAX_TIMEOUT_S, false },
+	{ "active-timeout",	OPT_UINT,   FIELD(active_timeout_s), 0,
+	    MAX_TIMEOUT_S, false },
+	{ "tcp-end",		OPT_FLAG,   FIELD(tcp_end), 0, 0, false },
+	{ "accounting-mode",	OPT_UINT,   FIELD(accounting_mode), 0, 3, false },
+	{ "statistics",		OPT_FLAG,   FIELD(statistics), 0, 0, false },
+	{ "splt",		OPT_UINT,   FIELD(splt), 0, FLOWFEAT_SPLT_MAX,
+	    false },
+	{ "n-dissections",	OPT_UINT,   FIELD(n_dissections), 0, 255, false },
+	{ "max-flows",		OPT_UINT,   FIELD(max_flows), 1, 1u << 30, false },
+	{ "csv",		OPT_LIST,   NOFIELD, 0, 0, false },
+	{ "json",		OPT_LIST,   NOFIELD, 0, 0, false },
+	{ "export",		OPT_LIST,   NOFIELD, 0, 0, false },
+	{ "template",		OPT_STRING, FIELD(template_name), 0, 0, false },
+	{ "template-refresh",	OPT_UINT,   FIELD(template_refresh_s), 1, 86400,
+	    false },
+	{ "template-packets",	OPT_UINT,   FIELD(template_packets), 1, 1000000,
+	    false },
+	{ "mtu",		OPT_UINT,   FIELD(mtu), 576, 65507, false },
+	{ "observation-domain",	OPT_UINT,   FIELD(observation_domain), 0,
+	    UINT32_MAX, false },
+	{ "uniflow",		OPT_FLAG,   FIELD(uniflow), 0, 0, false },
+	{ "stats-interval",	OPT_UINT,   FIELD(stats_interval_s), 0, 86400,
+	    false },
+	{ "no-progress",	OPT_FLAG,   FIELD(progress), 0, 0, true },
+	{ "daemon",		OPT_FLAG,   FIELD(daemon), 0, 0, false },
+	{ "pidfile",		OPT_STRING, FIELD(pidfile), 0, 0, false },
+	{ "user",		OPT_STRING, FIELD(user), 0, 0, false },
+	{ "config",		OPT_ACTION, NOFIELD, 0, 0, false },
+	{ "check-config",	OPT_ACTION, NOFIELD, 0, 0, false },
+	{ "help",		OPT_ACTION, NOFIELD, 0, 0, false },
+	{ "version",		OPT_ACTION, NOFIELD, 0, 0, false },
+};
+
+#define NOPTS	(sizeof(opt_defs) / sizeof(opt_defs[0]))
+
+static const struct opt_def *
+opt_find(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < NOPTS; i++)
+		if (strcmp(opt_defs[i].key, key) == 0)
+			return &opt_defs[i];
+	return NULL;
+}
+
+static void
+field_store(struct probe_conf *c, const struct opt_def *d, uint64_t v)
+{
+	uint8_t *p = (uint8_t *)c + d->off;
+
+	switch (d->size) {
+	case 1: { bool b = v != 0; memcpy(p, &b, 1); break; }
+	case 2: { uint16_t x = (uint16_t)v; memcpy(p, &x, 2); break; }
+	case 4: { uint32_t x = (uint32_t)v; memcpy(p, &x, 4); break; }
+	default: memcpy(p, &v, 8); break;
+	}
+}
+
+static uint64_t
+field_load(const struct probe_conf *c, const struct opt_def *d)
+{
+	const uint8_t *p = (const uint8_t *)c + d->off;
+
+	switch (d->size) {
+	case 1: { bool b; memcpy(&b, p, 1); return b; }
+	case 2: { uint16_t x; memcpy(&x, p, 2); return x; }
+	case 4: { uint32_t x; memcpy(&x, p, 4); return x; }
+	default: { uint64_t x; memcpy(&x, p, 8); return x; }
+	}
+}
+
+/* A flag's value: absent (command line) is yes; a file may say yes/no. */
+static int
+parse_flag(const char *key, const char *s, bool *out, char *errbuf,
+    size_t errlen)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+	size_t i;
+
+	if (s == NULL) {
+		*out = true;
+		return 0;
+	}
+	for (i = 0; i < 4; i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	snprintf(errbuf, errlen, "--%s: \"%s\" is not yes or no", key, s);
+	return -1;
+}
+
+static void
+clear_files(struct probe_conf *c)
+{
+	unsigned i;
+
+	for (i = 0; i < c->nfiles; i++)
+		free(c->files[i]);
+	c->nfiles = 0;
+}
+
+static void
+clear_outputs(struct probe_conf *c)
+{
+	unsigned i;
+
+	for (i = 0; i < c->noutputs; i++) {
+		free((char *)c->outputs[i].path);
+		free(c->outputs[i].url);
+		free((char *)c->outputs[i].transport.host);
+		free((char *)c->outputs[i].transport.port);
+		free((char *)c->outputs[i].transport.path);
+	}
+	memset(c->outputs, 0, sizeof(c->outputs));
+	c->noutputs = 0;
+}
+
+/*
+ * The command line overrides the file: the first input or output it names
+ * replaces what the file listed.  -r and -i replace each other the same way.
+ */
+static void
+override_lists(struct probe_conf *c, const char *key)
+{
+	bool input = strcmp(key, "read") == 0 || strcmp(key, "interface") == 0;
+	bool output = strcmp(key, "csv") == 0 || strcmp(key, "json") == 0 ||
+	    strcmp(key, "export") == 0;
+
+	if (c->origin != 2)
+		return;
+	if (input) {
+		if (c->files_origin == 1)
+			clear_files(c);
+		if (c->iface_origin == 1) {
+			free(c->iface);
+			c->iface = NULL;
+		}
+		if (strcmp(key, "read") == 0)
+			c->files_origin = 2;
+		else
+			c->iface_origin = 2;
+	}
+	if (output) {
+		if (c->outputs_origin == 1)
+			clear_outputs(c);
+		c->outputs_origin = 2;
+	}
+}
+
+static int
+set_list(struct probe_conf *c, const char *key, const char *value,
     char *errbuf, size_t errlen)
 {
-	uint64_t v;
-
+	if (value == NULL) {
+		snprintf(errbuf, errlen, "--%s needs a value", key);
+		return -1;
+	}
 	if (strcmp(key, "read") == 0)
 		return add_files(c, value, errbuf, errlen);
-	if (strcmp(key, "interface") == 0)
-		return set_string(&c->iface, value, errbuf, errlen);
-	if (strcmp(key, "bpf") == 0)
-		return set_string(&c->bpf, value, errbuf, errlen);
 	if (strcmp(key, "csv") == 0)
 		return add_output(c, EXPORTER_CSV, value, key, errbuf, errlen);
 	if (strcmp(key, "json") == 0)
 		return add_output(c, EXPORTER_JSON, value, key, errbuf, errlen);
-	if (strcmp(key, "export") == 0) {
-		if (c->noutputs == CONFIG_MAX_OUTPUTS) {
-			snprintf(errbuf, errlen, "--export: more than %d outputs",
-			    CONFIG_MAX_OUTPUTS);
+	if (c->noutputs == CONFIG_MAX_OUTPUTS) {
+		snprintf(errbuf, errlen, "--export: more than %d outputs",
+		    CONFIG_MAX_OUTPUTS);
+		return -1;
+	}
+	if (parse_export_url(value, &c->outputs[c->noutputs], errbuf,
+	    errlen) != 0)
+		return -1;
+	c->noutputs++;
+	return 0;
+}
+
+int
+config_set(struct probe_conf *c, const char *key, const char *value,
+    char *errbuf, size_t errlen)
+{
+	const struct opt_def *d = opt_find(key);
+	uint64_t v;
+	bool b;
+
+	if (d == NULL || d->kind == OPT_ACTION) {
+		snprintf(errbuf, errlen, "unknown option \"%s\"", key);
+		return -1;
+	}
+	override_lists(c, key);
+	if (c->origin == 1) {
+		if (strcmp(key, "read") == 0)
+			c->files_origin = 1;
+		else if (strcmp(key, "interface") == 0)
+			c->iface_origin = 1;
+		else if (d->kind == OPT_LIST)
+			c->outputs_origin = 1;
+	}
+	switch (d->kind) {
+	case OPT_FLAG:
+		if (parse_flag(key, value, &b, errbuf, errlen) != 0)
+			return -1;
+		field_store(c, d, d->inverted ? !b : b);
+		return 0;
+	case OPT_UINT:
+		if (parse_uint(key, value, d->lo, d->hi, &v, errbuf, errlen) != 0)
+			return -1;
+		field_store(c, d, v);
+		return 0;
+	case OPT_STRING:
+		if (value == NULL || *value == '\0') {
+			snprintf(errbuf, errlen, "--%s needs a value", key);
 			return -1;
 		}
-		if (value == NULL || parse_export_url(value,
-		    &c->outputs[c->noutputs], errbuf, errlen) != 0)
-			return -1;
-		c->noutputs++;
-		return 0;
-	}
-	if (strcmp(key, "template") == 0)
-		return set_string(&c->template_name, value, errbuf, errlen);
-	if (strcmp(key, "template-refresh") == 0) {
-		if (parse_uint(key, value, 1, 86400, &v, errbuf, errlen) != 0)
-			return -1;
-		c->template_refresh_s = (unsigned)v;
-		return 0;
-	}
-	if (strcmp(key, "observation-domain") == 0) {
-		if (parse_uint(key, value, 0, UINT32_MAX, &v, errbuf, errlen) != 0)
-			return -1;
-		c->observation_domain = (uint32_t)v;
-		return 0;
-	}
-	if (strcmp(key, "template-packets") == 0) {
-		if (parse_uint(key, value, 1, 1000000, &v, errbuf, errlen) != 0)
-			return -1;
-		c->template_packets = (unsigned)v;
-		return 0;
-	}
-	if (strcmp(key, "mtu") == 0) {
-		if (parse_uint(key, value, 576, 65507, &v, errbuf, errlen) != 0)
-			return -1;
-		c->mtu = (unsigned)v;
-		return 0;
-	}
-	if (strcmp(key, "uniflow") == 0) {
-		c->uniflow = true;
-		return 0;
-	}
-	if (strcmp(key, "no-promisc") == 0) {
-		c->promisc = false;
-		return 0;
-	}
-	if (strcmp(key, "no-decode-tunnels") == 0) {
-		c->decode_tunnels = false;
-		return 0;
-	}
-	if (strcmp(key, "statistics") == 0) {
-		c->statistics = true;
-		return 0;
-	}
-	if (strcmp(key, "snaplen") == 0) {
-		if (parse_uint(key, value, 1, 262144, &v, errbuf, errlen) != 0)
-			return -1;
-		c->snaplen = (int)v;
-		return 0;
-	}
-	if (strcmp(key, "buffer-size") == 0) {
-		if (parse_uint(key, value, 0, INT32_MAX, &v, errbuf, errlen) != 0)
-			return -1;
-		c->buffer_size = (int)v;
-		return 0;
-	}
-	if (strcmp(key, "idle-timeout") == 0)
-		return parse_uint(key, value, 0, MAX_TIMEOUT_S, &c->idle_timeout_s,
+		return set_string((char **)(void *)((uint8_t *)c + d->off), value,
 		    errbuf, errlen);
-	if (strcmp(key, "active-timeout") == 0)
-		return parse_uint(key, value, 0, MAX_TIMEOUT_S,
-		    &c->active_timeout_s, errbuf, errlen);
-	if (strcmp(key, "accounting-mode") == 0) {
-		if (parse_uint(key, value, 0, 3, &v, errbuf, errlen) != 0)
-			return -1;
-		c->accounting_mode = (int)v;
-		return 0;
+	case OPT_LIST:
+		return set_list(c, key, value, errbuf, errlen);
+	case OPT_ACTION:
+		break;
 	}
-	if (strcmp(key, "splt") == 0) {
-		if (parse_uint(key, value, 0, FLOWFEAT_SPLT_MAX, &v, errbuf,
-		    errlen) != 0)
-			return -1;
-		c->splt = (unsigned)v;
-		return 0;
-	}
-	if (strcmp(key, "n-dissections") == 0) {
-		if (parse_uint(key, value, 0, 255, &v, errbuf, errlen) != 0)
-			return -1;
-		c->n_dissections = (unsigned)v;
-		return 0;
-	}
-	if (strcmp(key, "max-flows") == 0) {
-		if (parse_uint(key, value, 1, 1u << 30, &v, errbuf, errlen) != 0)
-			return -1;
-		c->max_flows = (uint32_t)v;
-		return 0;
-	}
-	snprintf(errbuf, errlen, "unknown option \"%s\"", key);
 	return -1;
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' ||
+	    e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+/*
+ * "key = value" per line; "# ..." comment lines and blank lines; a flag may
+ * stand alone.  A value is the rest of the line (BPF filters have spaces);
+ * surrounding double quotes are removed.
+ */
+int
+config_load_file(struct probe_conf *c, const char *path, char *errbuf,
+    size_t errlen)
+{
+	char line[4096], msg[CONFIG_ERRLEN];
+	char *key, *value, *eq;
+	const struct opt_def *d;
+	unsigned lineno = 0;
+	size_t n;
+	FILE *fp;
+	int rc = 0, saved = c->origin;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		snprintf(errbuf, errlen, "cannot read configuration file %s: %s",
+		    path, strerror(errno));
+		return -1;
+	}
+	c->origin = 1;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		lineno++;
+		n = strlen(line);
+		if (n == sizeof(line) - 1 && line[n - 1] != '\n') {
+			snprintf(errbuf, errlen, "%s:%u: line longer than %zu "
+			    "bytes", path, lineno, sizeof(line) - 2);
+			rc = -1;
+			break;
+		}
+		key = trim(line);
+		if (*key == '\0' || *key == '#')
+			continue;
+		value = NULL;
+		if ((eq = strchr(key, '=')) != NULL) {
+			*eq = '\0';
+			value = trim(eq + 1);
+			key = trim(key);
+			n = strlen(value);
+			if (n >= 2 && value[0] == '"' && value[n - 1] == '"') {
+				value[n - 1] = '\0';
+				value++;
+			}
+		}
+		d = opt_find(key);
+		if (d == NULL || d->kind == OPT_ACTION) {
+			snprintf(errbuf, errlen, "%s:%u: unknown key \"%s\"", path,
+			    lineno, key);
+			rc = -1;
+			break;
+		}
+		if (value == NULL && d->kind != OPT_FLAG) {
+			snprintf(errbuf, errlen, "%s:%u: key \"%s\" needs "
+			    "\"= value\"", path, lineno, key);
+			rc = -1;
+			break;
+		}
+		if (config_set(c, key, value, msg, sizeof(msg)) != 0) {
+			/* "--key: why" reads as "FILE:LINE: key: why" */
+			if (strncmp(msg, "--", 2) == 0 &&
+			    strncmp(msg + 2, key, strlen(key)) == 0)
+				snprintf(errbuf, errlen, "%s:%u: %s", path, lineno,
+				    msg + 2);
+			else
+				snprintf(errbuf, errlen, "%s:%u: key \"%s\": %s",
+				    path, lineno, key, msg);
+			rc = -1;
+			break;
+		}
+	}
+	if (rc == 0 && ferror(fp)) {
+		snprintf(errbuf, errlen, "cannot read configuration file %s",
+		    path);
+		rc = -1;
+	}
+	fclose(fp);
+	c->origin = saved;
+	return rc;
+}
+
+static void
+print_value(FILE *fp, const char *key, const char *value)
+{
+	fprintf(fp, "%s = %s\n", key, value);
+}
+
+void
+config_print(const struct probe_conf *c, FILE *fp)
+{
+	const struct opt_def *d;
+	const char *s;
+	unsigned i;
+	size_t k;
+	bool b;
+
+	fputs("# streamprobe: effective configuration\n", fp);
+	for (k = 0; k < NOPTS; k++) {
+		d = &opt_defs[k];
+		switch (d->kind) {
+		case OPT_FLAG:
+			b = field_load(c, d) != 0;
+			print_value(fp, d->key, (d->inverted ? !b : b) ? "yes" :
+			    "no");
+			break;
+		case OPT_UINT:
+			fprintf(fp, "%s = %" PRIu64 "\n", d->key, field_load(c, d));
+			break;
+		case OPT_STRING:
+			memcpy(&s, (const uint8_t *)c + d->off, sizeof(s));
+			if (s != NULL)
+				print_value(fp, d->key, s);
+			else
+				fprintf(fp, "# %s is not set\n", d->key);
+			break;
+		case OPT_LIST:
+			if (strcmp(d->key, "read") == 0) {
+				for (i = 0; i < c->nfiles; i++)
+					print_value(fp, d->key, c->files[i]);
+				break;
+			}
+			for (i = 0; i < c->noutputs; i++) {
+				const struct exporter_conf *o = &c->outputs[i];
+
+				if ((strcmp(d->key, "csv") == 0 &&
+				    o->kind == EXPORTER_CSV) ||
+				    (strcmp(d->key, "json") == 0 &&
+				    o->kind == EXPORTER_JSON))
+					print_value(fp, d->key, o->path);
+				else if (strcmp(d->key, "export") == 0 &&
+				    o->url != NULL)
+					print_value(fp, d->key, o->url);
+			}
+			break;
+		case OPT_ACTION:
+			break;
+		}
+	}
+}
+
+static int
+absolute(char **path, const char *cwd, char *errbuf, size_t errlen)
+{
+	char *abs;
+	size_t n;
+
+	if (*path == NULL || (*path)[0] == '/' || strcmp(*path, "-") == 0)
+		return 0;
+	n = strlen(cwd) + strlen(*path) + 2;
+	if ((abs = malloc(n)) == NULL) {
+		snprintf(errbuf, errlen, "out of memory");
+		return -1;
+	}
+	snprintf(abs, n, "%s/%s", cwd, *path);
+	free(*path);
+	*path = abs;
+	return 0;
+}
+
+int
+config_absolute_paths(struct probe_conf *c, char *errbuf, size_t errlen)
+{
+	char cwd[4096];
+	unsigned i;
+	int rc = 0;
+
+	if (getcwd(cwd, sizeof(cwd)) == NULL) {
+		snprintf(errbuf, errlen, "cannot get the working directory: %s",
+		    strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < c->nfiles; i++)
+		rc |= absolute(&c->files[i], cwd, errbuf, errlen);
+	for (i = 0; i < c->noutputs; i++) {
+		rc |= absolute((char **)&c->outputs[i].path, cwd, errbuf, errlen);
+		rc |= absolute((char **)&c->outputs[i].transport.path, cwd, errbuf,
+		    errlen);
+	}
+	rc |= absolute(&c->pidfile, cwd, errbuf, errlen);
+	if (c->template_name != NULL && strchr(c->template_name, '/') != NULL)
+		rc |= absolute(&c->template_name, cwd, errbuf, errlen);
+	return rc;
 }
 
 static const struct option long_options[] = {
 	{ "read",		required_argument,	NULL, 'r' },
 	{ "interface",		required_argument,	NULL, 'i' },
+	{ "config",		required_argument,	NULL, 'f' },
+	{ "daemon",		no_argument,		NULL, 'D' },
+	{ "help",		no_argument,		NULL, 'h' },
+	{ "version",		no_argument,		NULL, 'V' },
 	{ "bpf",		required_argument,	NULL, 0 },
 	{ "snaplen",		required_argument,	NULL, 0 },
 	{ "no-promisc",		no_argument,		NULL, 0 },
 	{ "buffer-size",	required_argument,	NULL, 0 },
+	{ "immediate",		no_argument,		NULL, 0 },
 	{ "idle-timeout",	required_argument,	NULL, 0 },
 	{ "active-timeout",	required_argument,	NULL, 0 },
+	{ "tcp-end",		no_argument,		NULL, 0 },
 	{ "accounting-mode",	required_argument,	NULL, 0 },
 	{ "no-decode-tunnels",	no_argument,		NULL, 0 },
 	{ "statistics",		no_argument,		NULL, 0 },
@@ -351,10 +712,41 @@ static const struct option long_options[] = {
 	{ "uniflow",		no_argument,		NULL, 0 },
 	{ "template-packets",	required_argument,	NULL, 0 },
 	{ "mtu",		required_argument,	NULL, 0 },
-	{ "help",		no_argument,		NULL, 'h' },
-	{ "version",		no_argument,		NULL, 'V' },
+	{ "stats-interval",	required_argument,	NULL, 0 },
+	{ "no-progress",	no_argument,		NULL, 0 },
+	{ "pidfile",		required_argument,	NULL, 0 },
+	{ "user",		required_argument,	NULL, 0 },
+	{ "check-config",	no_argument,		NULL, 0 },
 	{ NULL,			0,			NULL, 0 }
 };
+
+#define SHORT_OPTIONS	":r:i:f:DhV"
+
+/* Pass 1: find -f, --check-config, --help and --version. */
+static int
+scan_actions(struct probe_conf *c, int argc, char **argv,
+    enum config_action *action, char *errbuf, size_t errlen)
+{
+	int ch, idx;
+
+	opterr = 0;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, SHORT_OPTIONS, long_options,
+	    &idx)) != -1) {
+		if (ch == 'h' && *action != CONFIG_VERSION)
+			*action = CONFIG_HELP;
+		else if (ch == 'V' && *action != CONFIG_HELP)
+			*action = CONFIG_VERSION;
+		else if (ch == 'f' &&
+		    set_string(&c->config_path, optarg, errbuf, errlen) != 0)
+			return -1;
+		else if (ch == 0 &&
+		    strcmp(long_options[idx].name, "check-config") == 0 &&
+		    *action == CONFIG_RUN)
+			*action = CONFIG_CHECK;
+	}
+	return 0;
+}
 
 int
 config_parse_args(struct probe_conf *c, int argc, char **argv,
@@ -364,26 +756,35 @@ config_parse_args(struct probe_conf *c, int argc, char **argv,
 	const char *key;
 
 	*action = CONFIG_RUN;
+	if (scan_actions(c, argc, argv, action, errbuf, errlen) != 0)
+		return -1;
+	if (*action == CONFIG_HELP || *action == CONFIG_VERSION)
+		return 0;
+	if (c->config_path != NULL &&
+	    config_load_file(c, c->config_path, errbuf, errlen) != 0)
+		return -1;
+	c->origin = 2;
 	opterr = 0;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, ":r:i:hV", long_options, &idx)) !=
-	    -1) {
+	while ((ch = getopt_long(argc, argv, SHORT_OPTIONS, long_options,
+	    &idx)) != -1) {
 		switch (ch) {
-		case 'h':
-			*action = CONFIG_HELP;
-			return 0;
-		case 'V':
-			*action = CONFIG_VERSION;
-			return 0;
+		case 'f':
+			break;
 		case 'r':
 		case 'i':
 			key = ch == 'r' ? "read" : "interface";
 			if (config_set(c, key, optarg, errbuf, errlen) != 0)
 				return -1;
 			break;
+		case 'D':
+			c->daemon = true;
+			break;
 		case 0:
-			if (config_set(c, long_options[idx].name, optarg, errbuf,
-			    errlen) != 0)
+			key = long_options[idx].name;
+			if (strcmp(key, "check-config") == 0)
+				break;
+			if (config_set(c, key, optarg, errbuf, errlen) != 0)
 				return -1;
 			break;
 		case ':':
@@ -410,6 +811,10 @@ config_parse_args(struct probe_conf *c, int argc, char **argv,
 		snprintf(errbuf, errlen, "-r and -i are exclusive");
 		return -1;
 	}
+	if (c->pidfile != NULL && !c->daemon) {
+		snprintf(errbuf, errlen, "--pidfile is for -D (daemon) mode");
+		return -1;
+	}
 	if (c->noutputs == 0)
 		return add_output(c, EXPORTER_CSV, "-", "csv", errbuf, errlen);
 	return 0;
@@ -431,11 +836,16 @@ config_usage(FILE *fp)
 "      --snaplen N          live snapshot length (default 1536)\n"
 "      --no-promisc         do not put the interface in promiscuous mode\n"
 "      --buffer-size BYTES  live kernel buffer size (default: libpcap's)\n"
+"      --immediate          live: hand packets over at once instead of in\n"
+"                           kernel blocks (lower latency, more CPU)\n"
 "      --no-decode-tunnels  do not decode GTP-U, TZSP, CAPWAP (no tunnel_id)\n"
 "\n"
 "Flows:\n"
 "      --idle-timeout S     expire a flow S seconds after its last packet (120)\n"
 "      --active-timeout S   split a flow S seconds after its first packet (1800)\n"
+"                           (live capture: both fire on the wall clock too)\n"
+"      --tcp-end            end a TCP flow after FIN both ways or RST\n"
+"                           (flowEndReason 3; off: NFStream's semantics)\n"
 "      --accounting-mode M  bytes counted at 0 link layer, 1 IP, 2 transport,\n"
 "                           3 payload (default 0)\n"
 "      --statistics         add the 48 statistical columns\n"
@@ -459,6 +869,18 @@ config_usage(FILE *fp)
 "      --uniflow            two one-direction records per flow instead of\n"
 "                           one RFC 5103 biflow record\n"
 "\n"
+"Running as a service:\n"
+"  -f, --config FILE        read options from FILE (keys are the long option\n"
+"                           names); the command line overrides it\n"
+"      --check-config       print the effective configuration and exit\n"
+"  -D, --daemon             run in the background, log to syslog\n"
+"      --pidfile PATH       write the daemon's process id to PATH\n"
+"      --user NAME          drop root for NAME once capture and outputs are open\n"
+"      --stats-interval S   log a status line every S seconds (0: never)\n"
+"      --no-progress        no progress bar when reading files on a terminal\n"
+"  Signals: TERM/INT stop, flush every flow and exit; HUP reopens output\n"
+"  files; USR1 logs the counters.\n"
+"\n"
 "  -h, --help               this text\n"
 "  -V, --version            version\n"
 "\n"
@@ -469,19 +891,13 @@ config_usage(FILE *fp)
 void
 config_free(struct probe_conf *c)
 {
-	unsigned i;
-
-	for (i = 0; i < c->nfiles; i++)
-		free(c->files[i]);
-	for (i = 0; i < c->noutputs; i++) {
-		free((char *)c->outputs[i].path);
-		free(c->outputs[i].url);
-		free((char *)c->outputs[i].transport.host);
-		free((char *)c->outputs[i].transport.port);
-		free((char *)c->outputs[i].transport.path);
-	}
+	clear_files(c);
+	clear_outputs(c);
 	free(c->template_name);
 	free(c->iface);
 	free(c->bpf);
+	free(c->pidfile);
+	free(c->user);
+	free(c->config_path);
 	memset(c, 0, sizeof(*c));
 }

@@ -768,8 +768,7 @@ fill_stats(struct ipfix_exporter *x, struct stats_rec *r)
 	r->octets = x->out_octets;
 	r->messages = x->out_messages;
 	r->records = x->out_records;
-	r->packets_ignored = x->env.packets_ignored ?
-	    atomic_load(x->env.packets_ignored) : 0;
+	r->packets_ignored = exportrec_packets_ignored(&x->env);
 	r->records_dropped = ts.records_dropped + x->records_too_big +
 	    x->encode_errors;
 	r->init_time_ms = x->init_time_ms;
@@ -862,11 +861,39 @@ ipfix_destroy(struct exporter *e)
 	free(x);
 }
 
+/* SIGHUP: a reopened file starts with the metadata again. */
+static int
+ipfix_reopen(struct exporter *e)
+{
+	struct ipfix_exporter *x = (struct ipfix_exporter *)e;
+	int rc;
+
+	if (x->tr == NULL || x->conf_kind != TRANSPORT_FILE)
+		return 0;
+	(void)emit(x);
+	if ((rc = transport_reopen(x->tr, e->error, sizeof(e->error))) <= 0)
+		return rc;
+	if (export_metadata(x) != 0 || export_stats(x) != 0 || emit(x) != 0) {
+		snprintf(e->error, sizeof(e->error), "%s: cannot encode the "
+		    "templates for the reopened file", e->name);
+		return -1;
+	}
+	return 0;
+}
+
+static uint64_t
+ipfix_records_lost(struct exporter *e)
+{
+	return exportrec_transport_lost(((struct ipfix_exporter *)e)->tr);
+}
+
 static const struct exporter_ops ipfix_ops = {
 	.export_flow = ipfix_export_flow,
 	.tick = ipfix_tick,
 	.finish = ipfix_finish,
 	.report = ipfix_report,
+	.reopen = ipfix_reopen,
+	.records_lost = ipfix_records_lost,
 	.destroy = ipfix_destroy,
 };
 

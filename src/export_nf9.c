@@ -306,8 +306,7 @@ add_stats_record(struct nf9_exporter *x)
 	put_be(r + 4, 8, x->out_octets);
 	put_be(r + 12, 8, x->out_packets);
 	put_be(r + 20, 8, x->out_records);
-	put_be(r + 28, 8, x->env.packets_ignored ?
-	    atomic_load(x->env.packets_ignored) : 0);
+	put_be(r + 28, 8, exportrec_packets_ignored(&x->env));
 	put_be(r + 36, 8, ts.records_dropped + x->records_too_big);
 	(void)add_item(x, add_rec_cb, &a, true);
 }
@@ -527,7 +526,14 @@ nf9_destroy(struct exporter *e)
 	free(x);
 }
 
+static uint64_t
+nf9_records_lost(struct exporter *e)
+{
+	return exportrec_transport_lost(((struct nf9_exporter *)e)->tr);
+}
+
 static const struct exporter_ops nf9_ops = {
+	.records_lost = nf9_records_lost,
 	.export_flow = nf9_export_flow,
 	.tick = nf9_tick,
 	.finish = nf9_finish_exp,

@@ -4,6 +4,8 @@
  *	export_text_open()	open the file (or stdout) at start-up
  *	text_export_flow()	one line per flow
  *	text_finish()		flush, close, report write errors
+ *	text_tick()		flush an idle output once a second (live)
+ *	text_reopen()		SIGHUP: continue in a new file of the same name
  *
  * CSV: the header is written with the first flow (no flows, empty file,
  * as NFStream); integers in decimal, floats as Python's repr(), every
@@ -11,7 +13,9 @@
  * lists as "[a, b, c]".  JSON: one object per line with the same keys;
  * numbers as in CSV, lists as arrays, strings JSON-escaped.
  */
+#define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +28,9 @@ struct text_exporter {
 	struct exporter		 base;
 	enum exporter_kind	 kind;
 	FILE			*fp;
+	char			*path;		/* NULL for stdout */
 	int			 is_stdout;
+	uint64_t		 flushed_ms;
 	int			 header_done;
 	struct colset		 cols;
 	struct strbuf		 line;
@@ -227,6 +233,44 @@ text_finish(struct exporter *e)
 	return rc;
 }
 
+/* Live capture: flows reach the file within a second of export. */
+static void
+text_tick(struct exporter *e, uint64_t now_ms, bool idle)
+{
+	struct text_exporter *t = (struct text_exporter *)e;
+
+	if (!idle || t->fp == NULL || now_ms - t->flushed_ms < 1000)
+		return;
+	t->flushed_ms = now_ms;
+	fflush(t->fp);
+}
+
+/*
+ * logrotate renames the file and sends SIGHUP: continue in a file of the
+ * same name, appended to (a CSV header only when it is empty).
+ */
+static int
+text_reopen(struct exporter *e)
+{
+	struct text_exporter *t = (struct text_exporter *)e;
+	FILE *fp;
+
+	if (t->is_stdout || t->fp == NULL)
+		return 0;
+	if ((fp = fopen(t->path, "a")) == NULL) {
+		snprintf(e->error, sizeof(e->error), "cannot reopen %s: %s "
+		    "(still writing to the old file)", e->name, strerror(errno));
+		return -1;
+	}
+	if (fflush(t->fp) != 0 || fclose(t->fp) != 0)
+		e->failed++;	/* the old file lost its tail: counted */
+	t->fp = fp;
+	setvbuf(t->fp, NULL, _IOFBF, 1 << 16);
+	fseek(t->fp, 0, SEEK_END);
+	t->header_done = ftell(t->fp) > 0;
+	return 0;
+}
+
 static void
 text_destroy(struct exporter *e)
 {
@@ -235,12 +279,15 @@ text_destroy(struct exporter *e)
 	if (t->fp != NULL && !t->is_stdout)
 		fclose(t->fp);
 	strbuf_free(&t->line);
+	free(t->path);
 	free(t);
 }
 
 static const struct exporter_ops text_ops = {
 	.export_flow = text_export_flow,
+	.tick = text_tick,
 	.finish = text_finish,
+	.reopen = text_reopen,
 	.destroy = text_destroy,
 };
 
@@ -266,9 +313,11 @@ export_text_open(const struct exporter_conf *conf, const struct colset *cols,
 	} else {
 		snprintf(t->base.name, sizeof(t->base.name), "%s output %s", kind,
 		    conf->path);
-		if ((t->fp = fopen(conf->path, "w")) == NULL) {
+		if ((t->path = strdup(conf->path)) == NULL ||
+		    (t->fp = fopen(conf->path, "w")) == NULL) {
 			snprintf(errbuf, errlen, "cannot open %s output %s: %s", kind,
 			    conf->path, strerror(errno));
+			free(t->path);
 			free(t);
 			return NULL;
 		}

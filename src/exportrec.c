@@ -154,3 +154,28 @@ exportrec_report(FILE *fp, const char *name, uint64_t flows,
 		    (unsigned long long)ts->connects);
 	fputc('\n', fp);
 }
+
+uint64_t
+exportrec_packets_ignored(const struct exporter_env *env)
+{
+	uint64_t n = 0;
+	int i;
+
+	if (env->packets_ignored != NULL)
+		n += atomic_load(env->packets_ignored);
+	for (i = 0; i < 2; i++)
+		if (env->capture_dropped[i] != NULL)
+			n += atomic_load(env->capture_dropped[i]);
+	return n;
+}
+
+uint64_t
+exportrec_transport_lost(struct transport *tr)
+{
+	struct transport_stats ts;
+
+	if (tr == NULL)
+		return 0;
+	transport_stats(tr, &ts);
+	return ts.records_dropped;
+}

@@ -3,7 +3,10 @@
  *
  *	flowtab_create/destroy()	pool, index and lists
  *	flowtab_lookup()		per-packet find-or-create with arrival expiry
- *	flowtab_expire_idle()		LRU-tail idle expiry, bounded work
+ *	flowtab_expire_idle()		closing-head and LRU-tail idle expiry,
+ *					bounded work
+ *	flowtab_expire_active()		creation-order active expiry (live)
+ *	flowtab_tcp_check_end()		FIN/FIN or RST: move to the closing list
  *	flowtab_flush()			end everything, creation order
  *	flowtab_stats(), flowtab_bytes_per_flow()
  *
@@ -19,6 +22,14 @@
  * created flows, which can be blocked by one busy flow: flows then leave the
  * cache earlier but with the same content (a packet after an idle gap splits
  * the flow either way), only the export order differs.
+ *
+ * A flow is on exactly one of two lists linked through lru_prev/lru_next:
+ * the LRU list (head most recently used) or, once its TCP end was seen,
+ * the closing list (head the one whose last packet is oldest; packets
+ * always append at the tail, so it is ordered by last packet time and the
+ * linger scan stops at the first flow not due).  Closing flows are kept
+ * off the LRU so that idle expiry and eviction take them first and with
+ * their own reason.
  */
 #define _DEFAULT_SOURCE
 #include <stdbool.h>
@@ -33,14 +44,28 @@
 
 #define NIL 0u
 
+#define TCP_FIN	0x01
+#define TCP_SYN	0x02
+#define TCP_RST	0x04
+#define TCP_ACK	0x10
+
+/*
+ * closing shares fifo_prev's word (indexes are <= 2^30) so the links stay
+ * 24 bytes: the record after them must stay 8-aligned, and a flag should
+ * not cost every cached flow 8 more bytes.
+ */
 struct ft_links {
 	uint32_t	hash;
 	uint32_t	hnext;
-	uint32_t	lru_prev;	/* towards the most recently used */
-	uint32_t	lru_next;	/* towards the least recently used */
-	uint32_t	fifo_prev;	/* towards the oldest created */
+	uint32_t	lru_prev;	/* LRU or closing list, to its head */
+	uint32_t	lru_next;	/* to its tail */
+	uint32_t	fifo_prev : 31;	/* towards the oldest created */
+	uint32_t	closing : 1;	/* on the closing list, not the LRU */
 	uint32_t	fifo_next;
 };
+
+_Static_assert(sizeof(struct ft_links) % 8 == 0,
+    "the flow record after the links needs 8-byte alignment");
 
 struct flowtab {
 	struct flowtab_conf	 conf;
@@ -52,7 +77,9 @@ struct flowtab {
 	uint32_t		*buckets;
 	uint32_t		 bucket_mask;
 	uint32_t		 lru_head, lru_tail;
+	uint32_t		 closing_head, closing_tail;
 	uint32_t		 fifo_head, fifo_tail;
+	uint64_t		 closing_ms;	/* min(linger, idle timeout) */
 	uint64_t		 seed;
 	struct flowtab_stats	 stats;
 };
@@ -118,6 +145,10 @@ flowtab_create(const struct flowtab_conf *conf, char *errbuf, size_t errlen)
 		return NULL;
 	}
 	ft->conf = *conf;
+	if (ft->conf.tcp_linger_ms == 0)
+		ft->conf.tcp_linger_ms = FLOWTAB_TCP_LINGER_MS;
+	ft->closing_ms = ft->conf.tcp_linger_ms < conf->idle_timeout_ms ?
+	    ft->conf.tcp_linger_ms : conf->idle_timeout_ms;
 	ft->entry_size = (sizeof(struct ft_links) + sizeof(struct flow) +
 	    conf->ext_size + 7) & ~(size_t)7;
 	ft->pool_bytes = ((size_t)conf->max_flows + 1) * ft->entry_size;
@@ -154,18 +185,25 @@ flowtab_destroy(struct flowtab *ft)
 	free(ft);
 }
 
-static void
-lru_unlink(struct flowtab *ft, uint32_t idx, struct ft_links *l)
+/* Unlink from the LRU or the closing list, both linked through lru_*. */
+static inline void
+dlist_unlink(struct flowtab *ft, struct ft_links *l, uint32_t *head,
+    uint32_t *tail)
 {
 	if (l->lru_prev != NIL)
 		entry_links(ft, l->lru_prev)->lru_next = l->lru_next;
 	else
-		ft->lru_head = l->lru_next;
+		*head = l->lru_next;
 	if (l->lru_next != NIL)
 		entry_links(ft, l->lru_next)->lru_prev = l->lru_prev;
 	else
-		ft->lru_tail = l->lru_prev;
-	(void)idx;
+		*tail = l->lru_prev;
+}
+
+static inline void
+lru_unlink(struct flowtab *ft, struct ft_links *l)
+{
+	dlist_unlink(ft, l, &ft->lru_head, &ft->lru_tail);
 }
 
 static void
@@ -178,6 +216,34 @@ lru_push_head(struct flowtab *ft, uint32_t idx, struct ft_links *l)
 	else
 		ft->lru_tail = idx;
 	ft->lru_head = idx;
+}
+
+static inline void
+closing_unlink(struct flowtab *ft, struct ft_links *l)
+{
+	dlist_unlink(ft, l, &ft->closing_head, &ft->closing_tail);
+}
+
+static void
+closing_push_tail(struct flowtab *ft, uint32_t idx, struct ft_links *l)
+{
+	l->lru_next = NIL;
+	l->lru_prev = ft->closing_tail;
+	if (ft->closing_tail != NIL)
+		entry_links(ft, ft->closing_tail)->lru_next = idx;
+	else
+		ft->closing_head = idx;
+	ft->closing_tail = idx;
+}
+
+/* A closing flow's packet: it becomes the newest on the closing list. */
+static void
+closing_touch(struct flowtab *ft, uint32_t idx, struct ft_links *l)
+{
+	if (ft->closing_tail != idx) {
+		closing_unlink(ft, l);
+		closing_push_tail(ft, idx, l);
+	}
 }
 
 static void
@@ -225,7 +291,10 @@ entry_expire(struct flowtab *ft, uint32_t idx, enum flow_end_reason reason)
 	f->end_reason = (uint8_t)reason;
 	ft->conf.sink(f, ft->conf.sink_arg);
 	hash_unlink(ft, idx, l);
-	lru_unlink(ft, idx, l);
+	if (l->closing)
+		closing_unlink(ft, l);
+	else
+		lru_unlink(ft, l);
 	fifo_unlink(ft, l);
 	l->hnext = ft->free_head;
 	ft->free_head = idx;
@@ -236,6 +305,9 @@ entry_expire(struct flowtab *ft, uint32_t idx, enum flow_end_reason reason)
 		break;
 	case FLOW_END_ACTIVE:
 		ft->stats.expired_active++;
+		break;
+	case FLOW_END_OF_FLOW:
+		ft->stats.ended_tcp++;
 		break;
 	case FLOW_END_LACK_OF_RESOURCES:
 		ft->stats.evicted++;
@@ -258,11 +330,45 @@ entry_alloc(struct flowtab *ft)
 	}
 	if (ft->pool_used <= ft->conf.max_flows)
 		return ft->pool_used++;
-	/* Full: make room by ending the least recently used flow. */
-	entry_expire(ft, ft->lru_tail, FLOW_END_LACK_OF_RESOURCES);
+	/*
+	 * Full: make room by ending the oldest closing flow, which is finished
+	 * anyway, else the least recently used one.
+	 */
+	if (ft->closing_head != NIL)
+		entry_expire(ft, ft->closing_head, FLOW_END_OF_FLOW);
+	else
+		entry_expire(ft, ft->lru_tail, FLOW_END_LACK_OF_RESOURCES);
 	idx = ft->free_head;
 	ft->free_head = entry_links(ft, idx)->hnext;
 	return idx;
+}
+
+/*
+ * A packet of a closing flow.  Its linger is checked on arrival like the
+ * idle timeout, so a flow's content does not depend on when the scan ran;
+ * a SYN without ACK is a new connection on the same ports.  Returns true
+ * if the packet belongs to the flow, false if the flow was ended.
+ */
+static bool
+closing_hit(struct flowtab *ft, uint32_t idx, struct ft_links *l,
+    const struct pkt_view *pv, uint64_t now_ms)
+{
+	struct flow *f = entry_flow(ft, idx);
+
+	if (now_ms - flow_last_ms(f) >= ft->closing_ms) {
+		entry_expire(ft, idx, FLOW_END_OF_FLOW);
+		return false;
+	}
+	if (now_ms - flow_first_ms(f) >= ft->conf.active_timeout_ms) {
+		entry_expire(ft, idx, FLOW_END_ACTIVE);
+		return false;
+	}
+	if ((pv->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
+		entry_expire(ft, idx, FLOW_END_OF_FLOW);
+		return false;
+	}
+	closing_touch(ft, idx, l);
+	return true;
 }
 
 struct flow *
@@ -284,14 +390,20 @@ flowtab_lookup(struct flowtab *ft, const struct pkt_view *pv, uint64_t now_ms,
 	}
 	if (idx != NIL) {
 		f = entry_flow(ft, idx);
-		if (now_ms - flow_last_ms(f) >= ft->conf.idle_timeout_ms) {
+		if (l->closing) {
+			if (closing_hit(ft, idx, l, pv, now_ms)) {
+				*dir = flow_packet_dir(f, src_end);
+				return f;
+			}
+		} else if (now_ms - flow_last_ms(f) >=
+		    ft->conf.idle_timeout_ms) {
 			entry_expire(ft, idx, FLOW_END_IDLE);
 		} else if (now_ms - flow_first_ms(f) >=
 		    ft->conf.active_timeout_ms) {
 			entry_expire(ft, idx, FLOW_END_ACTIVE);
 		} else {
 			if (ft->lru_head != idx) {
-				lru_unlink(ft, idx, l);
+				lru_unlink(ft, l);
 				lru_push_head(ft, idx, l);
 			}
 			*dir = flow_packet_dir(f, src_end);
@@ -312,6 +424,7 @@ flowtab_lookup(struct flowtab *ft, const struct pkt_view *pv, uint64_t now_ms,
 	ft->buckets[h & ft->bucket_mask] = idx;
 	lru_push_head(ft, idx, l);
 	fifo_push_tail(ft, idx, l);
+	l->closing = 0;
 	ft->stats.created++;
 	if (++ft->stats.active > ft->stats.peak_active)
 		ft->stats.peak_active = ft->stats.active;
@@ -319,13 +432,30 @@ flowtab_lookup(struct flowtab *ft, const struct pkt_view *pv, uint64_t now_ms,
 	return f;
 }
 
+/*
+ * Time since a flow's timestamp for the scans, which the live probe may
+ * drive with a wall clock a little behind the packet stamps: never due
+ * rather than wrapping around.
+ */
+static inline uint64_t
+scan_elapsed(uint64_t now_ms, uint64_t then_ms)
+{
+	return now_ms > then_ms ? now_ms - then_ms : 0;
+}
+
 unsigned
 flowtab_expire_idle(struct flowtab *ft, uint64_t now_ms, unsigned budget)
 {
 	unsigned n = 0;
 
+	while (n < budget && ft->closing_head != NIL &&
+	    scan_elapsed(now_ms, flow_last_ms(entry_flow(ft,
+	    ft->closing_head))) >= ft->closing_ms) {
+		entry_expire(ft, ft->closing_head, FLOW_END_OF_FLOW);
+		n++;
+	}
 	while (n < budget && ft->lru_tail != NIL &&
-	    now_ms - flow_last_ms(entry_flow(ft, ft->lru_tail)) >=
+	    scan_elapsed(now_ms, flow_last_ms(entry_flow(ft, ft->lru_tail))) >=
 	    ft->conf.idle_timeout_ms) {
 		entry_expire(ft, ft->lru_tail, FLOW_END_IDLE);
 		n++;
@@ -333,11 +463,51 @@ flowtab_expire_idle(struct flowtab *ft, uint64_t now_ms, unsigned budget)
 	return n;
 }
 
+/* The creation-order FIFO is also in first_ms order: the clock is monotonic. */
+unsigned
+flowtab_expire_active(struct flowtab *ft, uint64_t now_ms, unsigned budget)
+{
+	unsigned n = 0;
+
+	while (n < budget && ft->fifo_head != NIL &&
+	    scan_elapsed(now_ms, flow_first_ms(entry_flow(ft,
+	    ft->fifo_head))) >= ft->conf.active_timeout_ms) {
+		entry_expire(ft, ft->fifo_head, FLOW_END_ACTIVE);
+		n++;
+	}
+	return n;
+}
+
+void
+flowtab_tcp_check_end(struct flowtab *ft, struct flow *f)
+{
+	struct ft_links *l;
+	uint32_t idx;
+
+	if (!ft->conf.tcp_end)
+		return;
+	if (((f->tcp_flags[0] & f->tcp_flags[1]) & TCP_FIN) == 0 &&
+	    ((f->tcp_flags[0] | f->tcp_flags[1]) & TCP_RST) == 0)
+		return;
+	l = (struct ft_links *)(void *)f - 1;
+	idx = (uint32_t)(((uint8_t *)l - ft->pool) / ft->entry_size);
+	if (l->closing) {
+		closing_touch(ft, idx, l);
+		return;
+	}
+	lru_unlink(ft, l);
+	l->closing = 1;
+	closing_push_tail(ft, idx, l);
+}
+
+/* Closing flows end with their own reason: their end was seen. */
 void
 flowtab_flush(struct flowtab *ft, enum flow_end_reason reason)
 {
 	while (ft->fifo_head != NIL)
-		entry_expire(ft, ft->fifo_head, reason);
+		entry_expire(ft, ft->fifo_head,
+		    entry_links(ft, ft->fifo_head)->closing ?
+		    FLOW_END_OF_FLOW : reason);
 }
 
 const struct flowtab_stats *

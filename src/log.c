@@ -1,19 +1,58 @@
 /*
- * log.c - stderr logging (syslog arrives with daemon mode).
+ * log.c - stderr in the foreground, syslog in the background.
  *
- *	log_warnx()
+ *	log_to_syslog(), log_is_syslog(), log_reopen()
+ *	log_warnx(), log_info()
+ *
+ * Both are safe to call from any thread (stdio and syslog lock per call).
+ * Never called per packet.
  */
+#define _DEFAULT_SOURCE
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <syslog.h>
 
 #include "log.h"
 
-static void
-log_vprint(const char *fmt, va_list ap)
+static _Atomic bool use_syslog;
+static const char *syslog_ident = "streamprobe";
+
+void
+log_to_syslog(const char *ident)
 {
+	syslog_ident = ident;
+	openlog(syslog_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	atomic_store(&use_syslog, true);
+}
+
+bool
+log_is_syslog(void)
+{
+	return atomic_load(&use_syslog);
+}
+
+void
+log_reopen(void)
+{
+	if (!atomic_load(&use_syslog))
+		return;
+	closelog();
+	openlog(syslog_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+static void
+log_vprint(int prio, const char *fmt, va_list ap)
+{
+	if (atomic_load(&use_syslog)) {
+		vsyslog(prio, fmt, ap);
+		return;
+	}
+	flockfile(stderr);
 	fputs("streamprobe: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 }
 
 void
@@ -22,6 +61,16 @@ log_warnx(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vprint(fmt, ap);
+	log_vprint(LOG_WARNING, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vprint(LOG_INFO, fmt, ap);
 	va_end(ap);
 }

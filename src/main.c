@@ -1,16 +1,21 @@
 /*
- * main.c - command line entry point: parse, build the probe, run, report.
+ * main.c - command line entry point: configure, start (foreground or
+ * daemon), run the probe, report.
  *
- * Exit status: 0 success; 1 a capture or output failed part way (what was
- * read is still written); 2 bad usage or input that cannot be opened.
+ * Exit status: 0 success (also after SIGTERM/SIGINT: every flow flushed);
+ * 1 a capture or output failed part way (what was read is still written);
+ * 2 bad usage, a bad configuration, or input that cannot be opened.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
+#include "daemon.h"
 #include "dpi.h"
 #include "log.h"
 #include "probe.h"
@@ -21,24 +26,91 @@
 
 static struct probe *running;
 
+/* Handlers only set flags (probe_* are async-signal-safe). */
 static void
-on_stop_signal(int sig)
+on_signal(int sig)
 {
-	(void)sig;
-	if (running != NULL)
+	if (running == NULL)
+		return;
+	switch (sig) {
+	case SIGHUP:
+		probe_request_reopen(running);
+		break;
+	case SIGUSR1:
+		probe_request_counters(running);
+		break;
+	default:
 		probe_stop(running);
+		break;
+	}
 }
 
 static void
 install_signals(void)
 {
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1 };
 	struct sigaction sa;
+	size_t i;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop_signal;
+	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* Checks that need the whole configuration (--check-config does them too). */
+static int
+check_deployment(const struct probe_conf *c, char *errbuf, size_t errlen)
+{
+	unsigned i;
+
+	if (c->user != NULL && daemon_check_user(c->user, errbuf, errlen) != 0)
+		return -1;
+	if (!c->daemon)
+		return 0;
+	for (i = 0; i < c->noutputs; i++) {
+		if (c->outputs[i].path != NULL &&
+		    strcmp(c->outputs[i].path, "-") == 0) {
+			snprintf(errbuf, errlen, "-D: a daemon has no standard "
+			    "output; give --csv/--json a file or use --export");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The end-of-run report, line by line to the log (syslog in -D). */
+static void
+report(struct probe *p)
+{
+	char *buf = NULL, *line, *save;
+	size_t len = 0;
+	FILE *mem;
+
+	if (!log_is_syslog()) {
+		probe_report(p, stderr);
+		return;
+	}
+	if ((mem = open_memstream(&buf, &len)) == NULL)
+		return;
+	probe_report(p, mem);
+	fclose(mem);
+	for (line = strtok_r(buf, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		log_info("%s", strncmp(line, "streamprobe: ", 13) == 0 ?
+		    line + 13 : line);
+	free(buf);
+}
+
+static int
+start_failed(const char *msg, struct probe_conf *conf)
+{
+	log_warnx("%s", msg);
+	daemon_ready(2);
+	config_free(conf);
+	return 2;
 }
 
 int
@@ -52,33 +124,63 @@ main(int argc, char **argv)
 
 	config_defaults(&conf);
 	if (config_parse_args(&conf, argc, argv, &action, errbuf,
-	    sizeof(errbuf)) != 0) {
+	    sizeof(errbuf)) != 0 ||
+	    (action == CONFIG_RUN || action == CONFIG_CHECK ?
+	    check_deployment(&conf, errbuf, sizeof(errbuf)) : 0) != 0) {
 		log_warnx("%s", errbuf);
 		config_free(&conf);
 		return 2;
 	}
-	if (action == CONFIG_HELP) {
+	switch (action) {
+	case CONFIG_HELP:
 		config_usage(stdout);
 		config_free(&conf);
 		return 0;
-	}
-	if (action == CONFIG_VERSION) {
+	case CONFIG_VERSION:
 		printf("streamprobe %s (nDPI %s)\n", STREAMPROBE_VERSION,
 		    dpi_version());
 		config_free(&conf);
 		return 0;
-	}
-	if ((p = probe_create(&conf, errbuf, sizeof(errbuf))) == NULL) {
-		log_warnx("%s", errbuf);
+	case CONFIG_CHECK:
+		config_print(&conf, stdout);
 		config_free(&conf);
-		return 2;
+		return 0;
+	case CONFIG_RUN:
+		break;
+	}
+	if (conf.daemon) {
+		/* Before any thread exists; paths made absolute for cwd /. */
+		if (config_absolute_paths(&conf, errbuf, sizeof(errbuf)) != 0 ||
+		    daemon_start(errbuf, sizeof(errbuf)) != 0)
+			return start_failed(errbuf, &conf);
+		conf.progress = false;
+	}
+	if ((p = probe_create(&conf, errbuf, sizeof(errbuf))) == NULL)
+		return start_failed(errbuf, &conf);
+	/* Capture and sockets are open: the pid file, then drop root. */
+	if ((conf.pidfile != NULL &&
+	    daemon_write_pidfile(conf.pidfile, errbuf, sizeof(errbuf)) != 0) ||
+	    (conf.user != NULL && daemon_drop_privileges(conf.user,
+	    conf.pidfile, errbuf, sizeof(errbuf)) != 0)) {
+		probe_destroy(p);
+		return start_failed(errbuf, &conf);
 	}
 	running = p;
 	install_signals();
+	if (conf.daemon) {
+		log_to_syslog("streamprobe");
+		daemon_ready(0);
+		log_info("started, pid %ld, reading %s", (long)getpid(),
+		    conf.iface ? conf.iface : conf.files[0]);
+	}
 	status = probe_run(p);
-	probe_report(p, stderr);
+	report(p);
+	if (conf.daemon)
+		log_info("stopped, exit status %d", status);
 	running = NULL;
 	probe_destroy(p);
+	if (conf.pidfile != NULL)
+		daemon_remove_pidfile(conf.pidfile);
 	config_free(&conf);
 	return status;
 }

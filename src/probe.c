@@ -3,7 +3,8 @@
  *
  *	probe_create()		build every stage from the configuration
  *	probe_run()		metering loop + export thread, to the end of input
- *	probe_stop()		ask the loop to stop (signal handlers)
+ *	probe_stop(), probe_request_reopen(), probe_request_counters()
+ *				signal handlers: stop, SIGHUP, SIGUSR1
  *	probe_counters(), probe_report(), probe_destroy()
  *
  * Threads: the caller's thread meters (capture, decode, flow table,
@@ -14,16 +15,28 @@
  *
  * Clock: packet time in integer ms (tv_sec*1000 + tv_usec/1000), clamped
  * so it never goes backwards; an idle scan runs every 10 ms of it, as in
- * NFStream.
+ * NFStream.  Live capture also expires on the wall clock: after every read
+ * (at most LIVE_TIMEOUT_MS apart, traffic or not) idle and active timeouts
+ * are checked against max(packet clock, wall clock), so flows end on time
+ * when the link goes quiet.  Files keep packet time only, so a replayed
+ * capture gives NFStream's flows.
+ *
+ * Timers that are not per packet run between reads on the metering thread:
+ * the status line (--stats-interval), SIGUSR1's counters, libpcap's drop
+ * counters (published for the exporters' statistics records) and the
+ * progress bar.  SIGHUP is served by the export thread, which owns the
+ * exporters.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdbool.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "capture.h"
 #include "columns.h"
@@ -41,7 +54,12 @@
 #define DISPATCH_BATCH		1024
 #define IDLE_SCAN_MS		10
 #define IDLE_SCAN_BUDGET	1000
-#define LIVE_TIMEOUT_MS		250
+#define LIVE_TIMEOUT_MS		100
+#define LIVE_EXPIRY_BUDGET	100000	/* per wake-up; bounded work */
+#define CAPSTATS_MS		1000
+#define EXPORT_IDLE_MIN_US	100
+#define EXPORT_IDLE_MAX_US	6400
+#define PROGRESS_MS		250
 
 struct probe {
 	const struct probe_conf	*conf;
@@ -59,14 +77,23 @@ struct probe {
 	enum pkt_size_kind	 size_kind;
 	bool			 decode_tunnels;
 	bool			 live;
+	bool			 tcp_end;
+	bool			 progress;	/* files, stderr a terminal */
 	uint64_t		 tick_ms;
 	uint64_t		 scan_tick_ms;
 	volatile sig_atomic_t	 stop;
+	_Atomic int		 reopen_req;	/* SIGHUP */
+	_Atomic int		 counters_req;	/* SIGUSR1 */
+	uint64_t		 next_status_ms, next_capstats_ms, next_progress_ms;
+	uint64_t		 status_packets;	/* at the last status line */
+	uint64_t		 status_ms;
+	uint64_t		 start_ms;
 	_Atomic int		 metering_done;
 	struct probe_counters	 cnt;		/* metering thread */
 	_Atomic uint64_t	 exported;	/* export thread */
 	_Atomic uint64_t	 export_failures;
 	_Atomic uint64_t	 packets_ignored;	/* for IPFIX statistics */
+	_Atomic uint64_t	 capture_dropped[2];	/* kernel, interface */
 	double			 metering_s;	/* wall time of the capture loop */
 	double			 export_cpu_s;	/* CPU time of the export thread */
 };
@@ -96,6 +123,9 @@ sleep_us(long us)
 
 	nanosleep(&ts, NULL);
 }
+
+#define TCP_FLAG_FIN	0x01
+#define TCP_FLAG_RST	0x04
 
 static inline void *
 dpi_state(const struct probe *p, const struct flow *f)
@@ -175,6 +205,9 @@ probe_on_packet(void *arg, const struct cap_pkt *h, const uint8_t *frame)
 		dpi_packet(p->dpi, dpi_state(p, f), flow_packets(f) + 1, pv.l3,
 		    pv.l3_len, t);
 	flow_account(f, dir, t, size, pv.tcp_flags);
+	if (p->tcp_end && (pv.tcp_flags & (TCP_FLAG_FIN | TCP_FLAG_RST)) &&
+	    pv.protocol == 6)
+		flowtab_tcp_check_end(p->ft, f);
 	if (t - p->scan_tick_ms >= IDLE_SCAN_MS) {
 		p->scan_tick_ms = t;
 		flowtab_expire_idle(p->ft, t, IDLE_SCAN_BUDGET);
@@ -207,6 +240,22 @@ export_one(struct probe *p, const struct flow *f, uint64_t id)
 		dpi_flow_release(dpi_state(p, f));
 }
 
+/* SIGHUP: output files and the log start again (logrotate). */
+static void
+export_reopen(struct probe *p)
+{
+	unsigned i;
+
+	log_reopen();
+	for (i = 0; i < p->nexp; i++) {
+		if (p->exp[i]->ops->reopen == NULL)
+			continue;
+		if (p->exp[i]->ops->reopen(p->exp[i]) < 0)
+			log_warnx("%s", p->exp[i]->error);
+	}
+	log_info("SIGHUP: output files reopened");
+}
+
 /* Exporter timers: template refresh, flushing idle messages. */
 static void
 export_tick(struct probe *p, bool idle)
@@ -225,24 +274,32 @@ export_thread_main(void *arg)
 	struct probe *p = arg;
 	const void *slot;
 	uint64_t id = 0;
+	long idle_us = EXPORT_IDLE_MIN_US;
 	int done;
 
 	for (;;) {
 		if ((slot = ring_pop_begin(p->ring)) != NULL) {
+			idle_us = EXPORT_IDLE_MIN_US;
 			export_one(p, slot, id++);
 			ring_pop_end(p->ring);
 			if ((id & 1023) == 0)
 				export_tick(p, false);
 			continue;
 		}
+		if (atomic_exchange(&p->reopen_req, 0))
+			export_reopen(p);
 		export_tick(p, true);
 		/* Empty: finished only if metering ended before this check. */
 		done = atomic_load_explicit(&p->metering_done,
 		    memory_order_acquire);
 		if (done && ring_pop_begin(p->ring) == NULL)
 			break;
+		/* Back off while idle (a daemon on a quiet link), but wake
+		 * quickly again once flows arrive. */
 		if (!done)
-			sleep_us(100);
+			sleep_us(idle_us);
+		if (idle_us < EXPORT_IDLE_MAX_US)
+			idle_us *= 2;
 	}
 	p->export_cpu_s = thread_cpu_s();
 	return NULL;
@@ -264,6 +321,7 @@ probe_create(const struct probe_conf *conf, char *errbuf, size_t errlen)
 	p->conf = conf;
 	p->size_kind = (enum pkt_size_kind)conf->accounting_mode;
 	p->decode_tunnels = conf->decode_tunnels;
+	p->tcp_end = conf->tcp_end;
 	p->feat.statistics = conf->statistics;
 	p->feat.splt = (uint16_t)conf->splt;
 	p->has_feat = flowfeat_ext_size(&p->feat) > 0;
@@ -272,6 +330,10 @@ probe_create(const struct probe_conf *conf, char *errbuf, size_t errlen)
 	atomic_init(&p->exported, 0);
 	atomic_init(&p->export_failures, 0);
 	atomic_init(&p->packets_ignored, 0);
+	atomic_init(&p->capture_dropped[0], 0);
+	atomic_init(&p->capture_dropped[1], 0);
+	atomic_init(&p->reopen_req, 0);
+	atomic_init(&p->counters_req, 0);
 
 	memset(&cc, 0, sizeof(cc));
 	cc.files = (const char *const *)conf->files;
@@ -281,10 +343,12 @@ probe_create(const struct probe_conf *conf, char *errbuf, size_t errlen)
 	cc.snaplen = conf->snaplen;
 	cc.promisc = conf->promisc;
 	cc.buffer_size = conf->buffer_size;
+	cc.immediate = conf->immediate;
 	cc.timeout_ms = LIVE_TIMEOUT_MS;
 	if ((p->cap = capture_open(&cc, errbuf, errlen)) == NULL)
 		goto fail;
 	p->live = capture_is_live(p->cap);
+	p->progress = !p->live && conf->progress && isatty(STDERR_FILENO);
 
 	if (conf->n_dissections > 0) {
 		struct dpi_conf dc = { conf->n_dissections };
@@ -298,6 +362,7 @@ probe_create(const struct probe_conf *conf, char *errbuf, size_t errlen)
 	fc.ext_size = (uint32_t)(p->dpi_off + (p->dpi ? dpi_ext_size() : 0));
 	fc.idle_timeout_ms = conf->idle_timeout_s * 1000;
 	fc.active_timeout_ms = conf->active_timeout_s * 1000;
+	fc.tcp_end = conf->tcp_end;
 	fc.sink = probe_on_flow_end;
 	fc.sink_arg = p;
 	if ((p->ft = flowtab_create(&fc, errbuf, errlen)) == NULL)
@@ -326,6 +391,8 @@ probe_create(const struct probe_conf *conf, char *errbuf, size_t errlen)
 	env.observation_domain = conf->observation_domain;
 	env.uniflow = conf->uniflow;
 	env.packets_ignored = &p->packets_ignored;
+	env.capture_dropped[0] = &p->capture_dropped[0];
+	env.capture_dropped[1] = &p->capture_dropped[1];
 	for (i = 0; i < conf->noutputs; i++) {
 		p->exp[i] = exporter_open(&conf->outputs[i], &p->cols, &env, errbuf,
 		    errlen);
@@ -337,6 +404,149 @@ probe_create(const struct probe_conf *conf, char *errbuf, size_t errlen)
 fail:
 	probe_destroy(p);
 	return NULL;
+}
+
+/* libpcap's drop counters, for the status line and statistics records. */
+static void
+publish_capture_stats(struct probe *p)
+{
+	struct capture_stats cs;
+
+	if (!p->live || capture_stats(p->cap, &cs) != 0)
+		return;
+	atomic_store(&p->capture_dropped[0], cs.dropped);
+	atomic_store(&p->capture_dropped[1], cs.if_dropped);
+}
+
+static uint64_t
+export_errors(struct probe *p)
+{
+	uint64_t n = atomic_load(&p->export_failures) + p->cnt.flows_dropped_queue;
+	unsigned i;
+
+	for (i = 0; i < p->nexp; i++)
+		if (p->exp[i]->ops->records_lost != NULL)
+			n += p->exp[i]->ops->records_lost(p->exp[i]);
+	return n;
+}
+
+static void
+progress_clear(struct probe *p)
+{
+	if (p->progress)
+		fputs("\r\033[K", stderr);
+}
+
+/* The status line: packets, drops, active flows, exported, export errors. */
+static void
+log_status(struct probe *p, uint64_t now)
+{
+	uint64_t skipped = 0, dt = now - p->status_ms;
+	int i;
+
+	for (i = 1; i < DECODE_RESULT_COUNT; i++)
+		skipped += p->cnt.packets_skipped[i];
+	progress_clear(p);
+	log_info("status: packets %llu read (%.0f/s), %llu skipped, dropped "
+	    "%llu by kernel and %llu by interface; flows %u active, %llu "
+	    "exported; %llu export errors",
+	    (unsigned long long)p->cnt.packets_read,
+	    dt > 0 ? (p->cnt.packets_read - p->status_packets) * 1000.0 / dt : 0,
+	    (unsigned long long)skipped,
+	    (unsigned long long)atomic_load(&p->capture_dropped[0]),
+	    (unsigned long long)atomic_load(&p->capture_dropped[1]),
+	    flowtab_stats(p->ft)->active,
+	    (unsigned long long)atomic_load(&p->exported),
+	    (unsigned long long)export_errors(p));
+	p->status_packets = p->cnt.packets_read;
+	p->status_ms = now;
+}
+
+/* SIGUSR1: the status line and where packets and flows went. */
+static void
+log_counters(struct probe *p, uint64_t now)
+{
+	const struct flowtab_stats *fs = flowtab_stats(p->ft);
+	char skipped[512];
+	size_t n = 0;
+	int i;
+
+	log_status(p, now);
+	skipped[0] = '\0';
+	for (i = 1; i < DECODE_RESULT_COUNT && n < sizeof(skipped) - 64; i++)
+		if (p->cnt.packets_skipped[i] != 0)
+			n += (size_t)snprintf(skipped + n, sizeof(skipped) - n,
+			    "%s%s %llu", n ? ", " : "", decode_result_name(i),
+			    (unsigned long long)p->cnt.packets_skipped[i]);
+	log_info("counters: packets %llu metered; skipped: %s",
+	    (unsigned long long)p->cnt.packets_metered, n ? skipped : "none");
+	log_info("counters: flows %llu created, %llu idle, %llu active, %llu "
+	    "tcp end, %llu evicted (table full), %llu dropped (export queue "
+	    "full), %llu failed; %u cached (peak %u)",
+	    (unsigned long long)fs->created,
+	    (unsigned long long)fs->expired_idle,
+	    (unsigned long long)fs->expired_active,
+	    (unsigned long long)fs->ended_tcp,
+	    (unsigned long long)fs->evicted,
+	    (unsigned long long)p->cnt.flows_dropped_queue,
+	    (unsigned long long)atomic_load(&p->export_failures),
+	    fs->active, fs->peak_active);
+}
+
+/* Files on a terminal: "[#####.....]  45%  2.10 M packets/s  0:12 left". */
+static void
+draw_progress(struct probe *p, uint64_t now)
+{
+	uint64_t done, total, secs;
+	double frac, el = (now - p->start_ms) / 1000.0;
+	char bar[31];
+	int i, fill;
+
+	if (capture_progress(p->cap, &done, &total) != 0)
+		return;
+	frac = (double)done / (double)total;
+	fill = (int)(frac * 30);
+	for (i = 0; i < 30; i++)
+		bar[i] = i < fill ? '#' : '.';
+	bar[30] = '\0';
+	secs = frac > 0.001 ? (uint64_t)(el / frac - el) : 0;
+	fprintf(stderr, "\r[%s] %3d%%  %.2f M packets/s  %llu:%02llu left\033[K",
+	    bar, (int)(frac * 100), el > 0 ? p->cnt.packets_read / el / 1e6 : 0,
+	    (unsigned long long)(secs / 60), (unsigned long long)(secs % 60));
+}
+
+/* Between reads: wall-clock expiry (live) and the timers. */
+static void
+metering_timers(struct probe *p, bool quiet)
+{
+	uint64_t now = monotime_ms(), wall;
+
+	if (p->live) {
+		wall = walltime_ms();
+		if (wall < p->tick_ms)
+			wall = p->tick_ms;
+		flowtab_expire_idle(p->ft, wall, quiet ? LIVE_EXPIRY_BUDGET :
+		    IDLE_SCAN_BUDGET);
+		flowtab_expire_active(p->ft, wall, quiet ? LIVE_EXPIRY_BUDGET :
+		    IDLE_SCAN_BUDGET);
+		if (now >= p->next_capstats_ms) {
+			publish_capture_stats(p);
+			p->next_capstats_ms = now + CAPSTATS_MS;
+		}
+	}
+	if (p->conf->stats_interval_s > 0 && now >= p->next_status_ms) {
+		publish_capture_stats(p);
+		log_status(p, now);
+		p->next_status_ms = now + p->conf->stats_interval_s * 1000ull;
+	}
+	if (atomic_exchange(&p->counters_req, 0)) {
+		publish_capture_stats(p);
+		log_counters(p, now);
+	}
+	if (p->progress && now >= p->next_progress_ms) {
+		draw_progress(p, now);
+		p->next_progress_ms = now + PROGRESS_MS;
+	}
 }
 
 int
@@ -352,6 +562,8 @@ probe_run(struct probe *p)
 		return 2;
 	}
 	t0 = now_s();
+	p->start_ms = p->status_ms = monotime_ms();
+	p->next_status_ms = p->start_ms + p->conf->stats_interval_s * 1000ull;
 	for (;;) {
 		if (p->stop)
 			break;
@@ -365,8 +577,14 @@ probe_run(struct probe *p)
 			status = 1;
 			break;
 		}
+		metering_timers(p, n == 0);
 	}
 	p->metering_s = now_s() - t0;
+	progress_clear(p);
+	if (p->stop)
+		log_info("stopping: flushing %u flows",
+		    flowtab_stats(p->ft)->active);
+	publish_capture_stats(p);
 	flowtab_flush(p->ft, FLOW_END_FORCED);
 	atomic_store_explicit(&p->metering_done, 1, memory_order_release);
 	pthread_join(thr, NULL);
@@ -389,6 +607,18 @@ probe_stop(struct probe *p)
 	p->stop = 1;
 	if (p->cap != NULL)
 		capture_breakloop(p->cap);
+}
+
+void
+probe_request_reopen(struct probe *p)
+{
+	atomic_store(&p->reopen_req, 1);
+}
+
+void
+probe_request_counters(struct probe *p)
+{
+	atomic_store(&p->counters_req, 1);
 }
 
 void
@@ -429,7 +659,7 @@ probe_report(struct probe *p, FILE *fp)
 	    c.packets_read / p->metering_s / 1e6 : 0.0);
 	fprintf(fp, "streamprobe: flows: %llu exported, %llu idle, %llu active, "
 	    "%llu at end, %llu evicted (table full), %llu dropped (export queue "
-	    "full), %llu failed; peak %u cached, %zu bytes each\n",
+	    "full), %llu failed, %llu tcp end; peak %u cached, %zu bytes each\n",
 	    (unsigned long long)c.flows_exported,
 	    (unsigned long long)fs->expired_idle,
 	    (unsigned long long)fs->expired_active,
@@ -437,6 +667,7 @@ probe_report(struct probe *p, FILE *fp)
 	    (unsigned long long)fs->evicted,
 	    (unsigned long long)c.flows_dropped_queue,
 	    (unsigned long long)c.export_failures,
+	    (unsigned long long)fs->ended_tcp,
 	    fs->peak_active, flowtab_bytes_per_flow(p->ft));
 	if (p->dpi != NULL) {
 		struct dpi_stats ds;

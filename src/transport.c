@@ -520,6 +520,26 @@ transport_set_preamble(struct transport *t, const uint8_t *buf, size_t len)
 	return 0;
 }
 
+/* Files only: continue in a new file of the same name (logrotate). */
+int
+transport_reopen(struct transport *t, char *errbuf, size_t errlen)
+{
+	FILE *fp;
+
+	if (t->conf.kind != TRANSPORT_FILE || t->fp == stdout)
+		return 0;
+	if ((fp = fopen(t->conf.path, "ab")) == NULL) {
+		snprintf(errbuf, errlen, "cannot reopen %s: %s (still writing to "
+		    "the old file)", t->conf.path, strerror(errno));
+		return -1;
+	}
+	if (fclose(t->fp) != 0)
+		snprintf(errbuf, errlen, "closing the old %s: %s", t->conf.path,
+		    strerror(errno));
+	t->fp = fp;
+	return 1;
+}
+
 size_t
 transport_mtu(const struct transport *t)
 {

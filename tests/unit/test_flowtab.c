@@ -7,8 +7,11 @@
  * what separates flows (vlan_id, tunnel_id, protocol) and what does not
  * (ICMP ids), expiry on packet arrival (idle before active, idle_timeout 0),
  * flowtab_expire_idle() LRU order and budget, flowtab_flush() creation
- * order, LRU eviction of a full table and the stats counters.  Packets are
- * accounted with flow_account() after the lookup, as probe_on_packet() does.
+ * order, LRU eviction of a full table and the stats counters; the live
+ * active-timeout scan flowtab_expire_active(); TCP end detection (tcp_end:
+ * FIN both ways or RST, packets of a closing flow, linger, SYN reusing the
+ * ports, flush and eviction of closing flows).  Packets are accounted with
+ * flow_account() after the lookup, as probe_on_packet() does.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,6 +30,11 @@
 
 #define MAX_RECS	64
 #define PKT_BYTES	100
+
+#define FIN	0x01
+#define SYN	0x02
+#define RST	0x04
+#define ACK	0x10
 
 static const uint8_t HOST_LO[4] = { 10, 0, 0, 1 };
 static const uint8_t HOST_HI[4] = { 10, 0, 0, 2 };
@@ -61,8 +69,9 @@ log_sink(struct flow *f, void *arg)
 }
 
 static struct flowtab *
-ft_new(uint32_t max_flows, uint32_t ext_size, uint64_t idle_ms,
-    uint64_t active_ms, struct sink_log *log)
+ft_new_conf(uint32_t max_flows, uint32_t ext_size, uint64_t idle_ms,
+    uint64_t active_ms, bool tcp_end, uint64_t linger_ms,
+    struct sink_log *log)
 {
 	struct flowtab_conf conf;
 	struct flowtab *ft;
@@ -74,6 +83,8 @@ ft_new(uint32_t max_flows, uint32_t ext_size, uint64_t idle_ms,
 	conf.ext_size = ext_size;
 	conf.idle_timeout_ms = idle_ms;
 	conf.active_timeout_ms = active_ms;
+	conf.tcp_end = tcp_end;
+	conf.tcp_linger_ms = linger_ms;
 	conf.sink = log_sink;
 	conf.sink_arg = log;
 	ft = flowtab_create(&conf, err, sizeof(err));
@@ -81,6 +92,23 @@ ft_new(uint32_t max_flows, uint32_t ext_size, uint64_t idle_ms,
 	assert_null(cur_ft);
 	cur_ft = ft;
 	return ft;
+}
+
+static struct flowtab *
+ft_new(uint32_t max_flows, uint32_t ext_size, uint64_t idle_ms,
+    uint64_t active_ms, struct sink_log *log)
+{
+	return ft_new_conf(max_flows, ext_size, idle_ms, active_ms, false, 0,
+	    log);
+}
+
+/* A table with tcp_end on; linger_ms 0 is the default linger. */
+static struct flowtab *
+ft_new_tcp(uint32_t max_flows, uint64_t idle_ms, uint64_t active_ms,
+    uint64_t linger_ms, struct sink_log *log)
+{
+	return ft_new_conf(max_flows, 0, idle_ms, active_ms, true, linger_ms,
+	    log);
 }
 
 static struct pkt_view
@@ -133,6 +161,21 @@ feed(struct flowtab *ft, const struct pkt_view *pv, uint64_t t,
 	return f;
 }
 
+/*
+ * Feed a TCP packet as the probe does with tcp_end: lookup, account, then
+ * the end check when it carried FIN or RST.
+ */
+static struct flow *
+feed_tcp(struct flowtab *ft, const struct pkt_view *pv, uint64_t t,
+    enum flow_dir *dir_out)
+{
+	struct flow *f = feed(ft, pv, t, dir_out);
+
+	if (pv->tcp_flags & (FIN | RST))
+		flowtab_tcp_check_end(ft, f);
+	return f;
+}
+
 /* Source port of a flow record (the sender of its first packet). */
 static uint16_t
 flow_src_port(const struct flow *f)
@@ -147,8 +190,9 @@ flow_src_addr(const struct flow *f)
 }
 
 static void
-expect_stats(const struct flowtab *ft, uint64_t created, uint64_t idle,
-    uint64_t active, uint64_t evicted, uint64_t flushed, uint32_t n_active)
+expect_stats_tcp(const struct flowtab *ft, uint64_t created, uint64_t idle,
+    uint64_t active, uint64_t evicted, uint64_t flushed, uint64_t ended_tcp,
+    uint32_t n_active)
 {
 	const struct flowtab_stats *st = flowtab_stats(ft);
 
@@ -157,7 +201,16 @@ expect_stats(const struct flowtab *ft, uint64_t created, uint64_t idle,
 	assert_int_equal(st->expired_active, active);
 	assert_int_equal(st->evicted, evicted);
 	assert_int_equal(st->flushed, flushed);
+	assert_int_equal(st->ended_tcp, ended_tcp);
 	assert_int_equal(st->active, n_active);
+}
+
+static void
+expect_stats(const struct flowtab *ft, uint64_t created, uint64_t idle,
+    uint64_t active, uint64_t evicted, uint64_t flushed, uint32_t n_active)
+{
+	expect_stats_tcp(ft, created, idle, active, evicted, flushed, 0,
+	    n_active);
 }
 
 /* ---- keys and direction ------------------------------------------------ */
@@ -351,6 +404,24 @@ decode_icmp_echo(const uint8_t src[4], const uint8_t dst[4], uint8_t type,
 	pw_fill(&w, 0x61, 8);
 	assert_int_equal(decode_packet(&conf, w.b, w.len, w.len, pv),
 	    DECODE_OK);
+}
+
+/* Decode an Ethernet/IPv4 TCP segment (no payload) with the given flags. */
+static void
+decode_tcp(const uint8_t src[4], uint16_t sport, const uint8_t dst[4],
+    uint16_t dport, uint8_t flags, struct pkt_view *pv)
+{
+	struct decode_conf conf = { DECODE_DLT_EN10MB, true };
+	struct pw w;
+
+	pw_init(&w);
+	pw_eth(&w, MAC_2, MAC_1, 0x0800);
+	pw_ipv4(&w, 40, 0, 6, src, dst);	/* 20 IP + 20 TCP */
+	pw_tcp(&w, sport, dport, flags, 5);
+	assert_int_equal(decode_packet(&conf, w.b, w.len, w.len, pv),
+	    DECODE_OK);
+	assert_int_equal(pv->tcp_flags, flags);
+	pv->l3 = NULL;				/* w.b is gone on return */
 }
 
 static void
@@ -647,6 +718,410 @@ test_peak_active(void **state)
 	assert_int_equal(flowtab_stats(ft)->peak_active, 5);
 }
 
+/* ---- live active-timeout scan ------------------------------------------ */
+
+static void
+test_expire_active_order_budget_stop(void **state)
+{
+	struct sink_log log;
+	struct flowtab *ft = ft_new(16, 0, 500, 1000, &log);
+	struct pkt_view p[5];
+	uint16_t i;
+
+	(void)state;
+	for (i = 0; i < 5; i++)
+		p[i] = pv_v4(HOST_LO, (uint16_t)(i + 1), HOST_HI, 9, 17);
+	/* A (port 1) at 0, B at 100, C at 200 */
+	feed(ft, &p[0], 0, NULL);
+	feed(ft, &p[1], 100, NULL);
+	feed(ft, &p[2], 200, NULL);
+	feed(ft, &p[0], 300, NULL);		/* A: 2 packets, first 0 */
+	feed(ft, &p[3], 850, NULL);		/* D */
+	/* C: 900 - 200 >= idle, ends on arrival; C' joins the FIFO last */
+	feed(ft, &p[2], 900, NULL);
+	assert_int_equal(log.n, 1);
+	assert_int_equal(log.recs[0].end_reason, FLOW_END_IDLE);
+	/* FIFO: A (first 0), B (100), D (850), C' (900) */
+	assert_int_equal(flowtab_expire_active(ft, 999, 10), 0);
+	assert_int_equal(log.n, 1);
+	/* A and B are due at 1100 (1100, 1000); D (250) is not: stop there */
+	assert_int_equal(flowtab_expire_active(ft, 1100, 10), 2);
+	assert_int_equal(log.n, 3);
+	assert_int_equal(flow_src_port(&log.recs[1]), 1);
+	assert_int_equal(log.recs[1].end_reason, FLOW_END_ACTIVE);
+	assert_int_equal(log.recs[1].packets[0], 2);
+	assert_int_equal(flow_last_ms(&log.recs[1]), 300);
+	assert_int_equal(flow_src_port(&log.recs[2]), 2);
+	assert_int_equal(log.recs[2].end_reason, FLOW_END_ACTIVE);
+	/* at 1900 D (1050) and C' (1000) are both due: the budget counts */
+	assert_int_equal(flowtab_expire_active(ft, 1900, 0), 0);
+	assert_int_equal(flowtab_expire_active(ft, 1900, 1), 1);
+	assert_int_equal(log.n, 4);
+	assert_int_equal(flow_src_port(&log.recs[3]), 4);
+	assert_int_equal(flowtab_expire_active(ft, 1900, 5), 1);
+	assert_int_equal(log.n, 5);
+	assert_int_equal(flow_src_port(&log.recs[4]), 3);
+	assert_int_equal(flow_first_ms(&log.recs[4]), 900);
+	assert_int_equal(log.recs[4].packets[0], 1);
+	assert_int_equal(log.recs[4].end_reason, FLOW_END_ACTIVE);
+	assert_int_equal(flowtab_expire_active(ft, 10000, 5), 0); /* empty */
+	expect_stats(ft, 5, 1, 4, 0, 0, 0);
+	/* a clock behind the packet stamps never makes a flow due */
+	feed(ft, &p[4], 20000, NULL);
+	assert_int_equal(flowtab_expire_active(ft, 19990, 5), 0);
+	assert_int_equal(flowtab_expire_idle(ft, 19990, 5), 0);
+	expect_stats(ft, 6, 1, 4, 0, 0, 1);
+}
+
+/* ---- TCP end detection ------------------------------------------------- */
+
+/* Client HOST_LO:cport to server HOST_HI:80, and the server's replies. */
+static struct pkt_view
+cli(uint16_t cport, uint8_t flags)
+{
+	struct pkt_view pv;
+
+	decode_tcp(HOST_LO, cport, HOST_HI, 80, flags, &pv);
+	return pv;
+}
+
+static struct pkt_view
+srv(uint16_t cport, uint8_t flags)
+{
+	struct pkt_view pv;
+
+	decode_tcp(HOST_HI, 80, HOST_LO, cport, flags, &pv);
+	return pv;
+}
+
+static void
+test_tcp_end_off_fin_fin_nothing(void **state)
+{
+	struct sink_log log;
+	struct flowtab *ft = ft_new(16, 0, 10000, 100000, &log);
+	struct pkt_view p;
+	struct flow *f;
+
+	(void)state;
+	p = cli(40000, SYN);
+	f = feed_tcp(ft, &p, 0, NULL);
+	p = srv(40000, SYN | ACK);
+	assert_ptr_equal(feed_tcp(ft, &p, 1, NULL), f);
+	p = cli(40000, ACK);
+	assert_ptr_equal(feed_tcp(ft, &p, 2, NULL), f);
+	p = cli(40000, FIN | ACK);
+	assert_ptr_equal(feed_tcp(ft, &p, 3, NULL), f);
+	p = srv(40000, FIN | ACK);
+	assert_ptr_equal(feed_tcp(ft, &p, 4, NULL), f);
+	p = cli(40000, ACK);
+	assert_ptr_equal(feed_tcp(ft, &p, 5, NULL), f);
+	assert_int_equal(f->tcp_flags[0], SYN | ACK | FIN);
+	assert_int_equal(f->tcp_flags[1], SYN | ACK | FIN);
+	/* no linger: only the idle timeout (10 s) ends it */
+	assert_int_equal(flowtab_expire_idle(ft, 5000, 10), 0);
+	/* and a new SYN is just another packet of the same flow */
+	p = cli(40000, SYN);
+	assert_ptr_equal(feed_tcp(ft, &p, 5001, NULL), f);
+	assert_int_equal(f->packets[0], 5);
+	assert_int_equal(f->packets[1], 2);
+	assert_int_equal(log.n, 0);
+	flowtab_flush(ft, FLOW_END_FORCED);
+	assert_int_equal(log.n, 1);
+	assert_int_equal(log.recs[0].end_reason, FLOW_END_FORCED);
+	expect_stats_tcp(ft, 1, 0, 0, 0, 1, 0, 0);
+}
+
+static void
+test_tcp_end_fin_both_ways_linger(void **state)
+{
+	struct sink_log log;
+	struct flowtab *ft = ft_new_tcp(16, 10000, 100000, 0, &log);
+	struct pkt_view p, u;
+	struct flow *f;
+	enum flow_dir dir;
+
+	(void)state;
+	u = pv_v4(HOST_LO, 7, HOST_HI, 9, 17);	/* an unrelated UDP flow */
+	p = cli(40000, SYN);
+	f = feed_tcp(ft, &p, 0, NULL);
+	p = srv(40000, SYN | ACK);
+	feed_tcp(ft, &p, 1, NULL);
+	p = cli(40000, ACK);
+	feed_tcp(ft, &p, 2, NULL);
+	feed(ft, &u, 5, NULL);
+	/* FIN one way only: not closing, the 1 s linger does not apply */
+	p = cli(40000, FIN | ACK);
+	assert_ptr_equal(feed_tcp(ft, &p, 10, NULL), f);
+	assert_int_equal(flowtab_expire_idle(ft, 1500, 10), 0);
+	/* the server's FIN: closing, last packet 20 */
+	p = srv(40000, FIN | ACK);
+	assert_ptr_equal(feed_tcp(ft, &p, 20, NULL), f);
+	/* the final ACK still belongs to it: last packet 30 */
+	p = cli(40000, ACK);
+	assert_ptr_equal(feed_tcp(ft, &p, 30, &dir), f);
+	assert_int_equal(dir, FLOW_DIR_SRC2DST);
+	assert_int_equal(f->packets[0], 4);	/* SYN, ACK, FIN, ACK */
+	assert_int_equal(f->packets[1], 2);	/* SYN-ACK, FIN */
+	/* 1029 - 30 = 999 < 1000 (default linger) */
+	assert_int_equal(flowtab_expire_idle(ft, 1029, 10), 0);
+	assert_int_equal(log.n, 0);
+	assert_int_equal(flowtab_expire_idle(ft, 1030, 10), 1);
+	assert_int_equal(log.n, 1);
+	assert_int_equal(log.recs[0].end_reason, FLOW_END_OF_FLOW);
+	assert_int_equal(flow_src_port(&log.recs[0]), 40000);
+	assert_int_equal(log.recs[0].packets[0], 4);
+	assert_int_equal(log.recs[0].packets[1], 2);
+	assert_int_equal(flow_first_ms(&log.recs[0]), 0);
+	assert_int_equal(flow_last_ms(&log.recs[0]), 30);
+	/* the UDP flow (last 5, idle 10 s) is untouched */
+	expect_stats_tcp(ft, 2, 0, 0, 0, 0, 1, 1);
+}
+
+static void
+test_tcp_end_rst_one_way(void **state)
+{
+	struct sink_log log;
+	struct flowtab *ft = ft_new_tcp(16, 300, 100000, 1000, &log);
+	struct pkt_view p;
+	struct flow *f;
+
+	(void)state;
+	p = cli(40001, SYN);
+	f = feed_tcp(ft, &p, 0, NULL);
+	p = srv(40001, RST | ACK);			/* refused */
+	assert_ptr_equal(feed_tcp(ft, &p, 1, NULL), f);
+	p = cli(40001, ACK);
+	assert_ptr_equal(feed_tcp(ft, &p, 2, NULL), f);
+	assert_int_equal(f->packets[0], 2);
+	/* idle (300) is below the linger: closing flows go at 300, reason 3 */
+	assert_int_equal(flowtab_expire_idle(ft, 301, 10), 0);	/* 299 */
+	assert_int_equal(flowtab_expire_idle(ft, 302, 10), 1);
+	assert_int_equal(log.n, 1);
+	assert_int_equal(log.recs[0].end_reason, FLOW_END_OF_FLOW);
+	assert_int_equal(log.recs[0].packets[0], 2);
+	assert_int_equal(log.recs[0].packets[1], 1);
+	assert_int_equal(log.recs[0].tcp_flags[1], RST | ACK);
+	expect_stats_tcp(ft, 1, 0, 0, 0, 0, 1, 0);
+}
+
+static void
+test_tcp_end_syn_starts_new_flow(void **state)
+{
+	struct sink_log log;
+	struct flowtab *ft = ft_new_tcp(16, 10000, 100000, 1000, &log);
+	struct pkt_view p;
+	struct flow *f, *g;
+	enum flow_dir dir;
+
+	(void)state;
+	p = cli(40002, SYN);
+	f = feed_tcp(ft, &p, 0, NULL);
+	p = srv(40002, SYN | ACK);
+	feed_tcp(ft, &p, 1, NULL);
+	p = cli(40002, ACK);
+	feed_tcp(ft, &p, 2, NULL);
+	p = cli(40002, FIN | ACK);
+	feed_tcp(ft, &p, 3, NULL);
+	p = srv(40002, FIN | ACK);
+	feed_tcp(ft, &p, 4, NULL);
+	p = cli(40002, ACK);
+	assert_ptr_equal(feed_tcp(ft, &p, 5, NULL), f);
+	/* a SYN with ACK is no new connection: still the closing flow */
+	p = srv(40002, SYN | ACK);
+	assert_ptr_equal(feed_tcp(ft, &p, 50, NULL), f);
+	assert_int_equal(log.n, 0);
+	/* the client's new SYN on the same ports ends the old flow first */
+	p = cli(40002, SYN);
+	g = feed_tcp(ft, &p, 100, &dir);
+	assert_int_equal(log.n, 1);
+	assert_int_equal(log.recs[0].end_reason, FLOW_END_OF_FLOW);
+	/* client: SYN, ACK, FIN, ACK; server: SYN-ACK, FIN, SYN-ACK */
+	assert_int_equal(log.recs[0].packets[0], 4);
+	assert_int_equal(log.recs[0].packets[1], 3);
+	assert_int_equal(flow_last_ms(&log.recs[0]), 50);
+	assert_int_equal(log.recs[0].tcp_flags[0], SYN | ACK | FIN);
+	assert_int_equal(dir, FLOW_DIR_SRC2DST);
+	assert_int_equal(flow_src_port(g), 40002);
+	assert_int_equal(g->packets[0], 1);
+	assert_int_equal(g->packets[1], 0);
+	assert_int_equal(flow_first_ms(g), 100);
+	assert_int_equal(g->tcp_flags[0], SYN);
+	/* the new flow is an ordinary one: its SYN-ACK joins it */
+	p = srv(40002, SYN | ACK);
+	assert_ptr_equal(feed_tcp(ft, &p, 101, &dir), g);
+	assert_int_equal(dir, FLOW_DIR_DST2SRC);
+	assert_int_equal(flowtab_expire_idle(ft, 5000, 10), 0);
+	expect_stats_tcp(ft, 2, 0, 0, 0, 0, 1, 1);
+}
+
+static void
+test_tcp_end_linger_on_arrival(void **state)
+{
+	struct sink_log log;
+	struct flowtab *ft = ft_new_tcp(16, 10000, 100000, 1000, &log);
+	struct pkt_view p;
+	struct flow *f;
+	enum flow_dir dir;
+
+	(void)state;
+	p = cli(40003, FIN | ACK);
+	f = feed_tcp(ft, &p, 1, NULL);
+	p = srv(40003, FIN | ACK);
+	feed_tcp(ft, &p, 2, NULL);			/* closing */
+	p = cli(40003, ACK);
+	assert_ptr_equal(feed_tcp(ft, &p, 1001, NULL), f);	/* 999 */
+	assert_int_equal(log.n, 0);
+	/* 2001 - 1001 = linger, no scan ran: it ends on arrival */
+	f = feed_tcp(ft, &p, 2001, &dir);
+	assert_int_equal(log.n, 1);
+	assert_int_equal(log.recs[0].end_reason, FLOW_END_OF_FLOW);
+	assert_int_equal(log.recs[0].packets[0], 2);
+	assert_int_equal(log.recs[0].packets[1], 1);
+	assert_int_equal(flow_last_ms(&log.recs[0]), 1001);
+	assert_int_equal(dir, FLOW_DIR_SRC2DST);
+	assert_int_equal(f->packets[0], 1);
+	assert_int_equal(flow_first_ms(f), 2001);
+	expect_stats_tcp(ft, 2, 0, 0, 0, 0, 1, 1);
+}
+
+static void
+test_tcp_end_closing_order(void **state)
+{
+	struct sink_log log;
+	struct flowtab *ft = ft_new_tcp(16, 10000, 100000, 1000, &log);
+	struct pkt_view p;
+	struct flow *x;
+
+	(void)state;
+	/* X (40010) closes at 10, Y (40011) at 20 */
+	p = cli(40010, SYN);
+	x = feed_tcp(ft, &p, 0, NULL);
+	p = cli(40011, SYN);
+	feed_tcp(ft, &p, 1, NULL);
+	p = srv(40010, RST);
+	feed_tcp(ft, &p, 10, NULL);
+	p = srv(40011, RST);
+	feed_tcp(ft, &p, 20, NULL);
+	/* X's last packet at 30: it goes behind Y */
+	p = cli(40010, ACK);
+	assert_ptr_equal(feed_tcp(ft, &p, 30, NULL), x);
+	assert_int_equal(flowtab_expire_idle(ft, 1025, 10), 1);	/* Y: 1005 */
+	assert_int_equal(log.n, 1);
+	assert_int_equal(flow_src_port(&log.recs[0]), 40011);
+	assert_int_equal(flowtab_expire_idle(ft, 1030, 10), 1);	/* X */
+	assert_int_equal(flow_src_port(&log.recs[1]), 40010);
+	assert_int_equal(log.recs[1].end_reason, FLOW_END_OF_FLOW);
+	/* checking an already closing flow moves it to the tail, closing */
+	p = cli(40020, SYN);
+	x = feed_tcp(ft, &p, 2000, NULL);
+	p = cli(40021, SYN);
+	feed_tcp(ft, &p, 2000, NULL);
+	p = srv(40020, RST);
+	feed_tcp(ft, &p, 2001, NULL);
+	p = srv(40021, RST);
+	feed_tcp(ft, &p, 2001, NULL);
+	flowtab_tcp_check_end(ft, x);
+	/* both due at 3001 (linger from 2001): Y first, X still closing */
+	assert_int_equal(flowtab_expire_idle(ft, 3001, 1), 1);
+	assert_int_equal(flow_src_port(&log.recs[2]), 40021);
+	assert_int_equal(flowtab_expire_idle(ft, 3001, 1), 1);
+	assert_int_equal(flow_src_port(&log.recs[3]), 40020);
+	assert_int_equal(log.recs[3].end_reason, FLOW_END_OF_FLOW);
+	/* a closing flow is still subject to the active scan (reason 2) */
+	p = cli(40030, SYN);
+	feed_tcp(ft, &p, 200000, NULL);
+	p = srv(40030, RST);
+	feed_tcp(ft, &p, 200001, NULL);
+	assert_int_equal(flowtab_expire_active(ft, 300000, 10), 1);
+	assert_int_equal(log.recs[4].end_reason, FLOW_END_ACTIVE);
+	expect_stats_tcp(ft, 5, 0, 1, 0, 0, 4, 0);
+}
+
+static void
+test_tcp_end_flush_reasons(void **state)
+{
+	struct sink_log log;
+	struct flowtab *ft = ft_new_tcp(16, 10000, 100000, 1000, &log);
+	struct pkt_view p;
+	static const uint8_t want[5] = { FLOW_END_FORCED, FLOW_END_OF_FLOW,
+	    FLOW_END_FORCED, FLOW_END_OF_FLOW, FLOW_END_FORCED };
+	unsigned i;
+
+	(void)state;
+	p = pv_v4(HOST_LO, 1, HOST_HI, 9, 17);		/* A: UDP */
+	feed(ft, &p, 0, NULL);
+	p = cli(2, SYN);				/* B: reset */
+	feed_tcp(ft, &p, 1, NULL);
+	p = srv(2, RST | ACK);
+	feed_tcp(ft, &p, 2, NULL);
+	p = pv_v4(HOST_LO, 3, HOST_HI, 9, 17);		/* C: UDP */
+	feed(ft, &p, 3, NULL);
+	p = cli(4, SYN);				/* D: FIN both ways */
+	feed_tcp(ft, &p, 4, NULL);
+	p = cli(4, FIN | ACK);
+	feed_tcp(ft, &p, 5, NULL);
+	p = srv(4, FIN | ACK);
+	feed_tcp(ft, &p, 6, NULL);
+	p = cli(5, SYN);				/* E: open TCP */
+	feed_tcp(ft, &p, 7, NULL);
+	flowtab_flush(ft, FLOW_END_FORCED);
+	assert_int_equal(log.n, 5);
+	for (i = 0; i < 5; i++) {
+		assert_int_equal(flow_src_port(&log.recs[i]), i + 1);
+		assert_int_equal(log.recs[i].end_reason, want[i]);
+	}
+	expect_stats_tcp(ft, 5, 0, 0, 0, 3, 2, 0);
+	/* both lists are empty again: the table still works */
+	p = cli(2, SYN);
+	feed_tcp(ft, &p, 10, NULL);
+	p = srv(2, RST);
+	feed_tcp(ft, &p, 11, NULL);
+	assert_int_equal(flowtab_expire_idle(ft, 1011, 10), 1);
+	expect_stats_tcp(ft, 6, 0, 0, 0, 3, 3, 0);
+}
+
+static void
+test_tcp_end_full_table_evicts_closing(void **state)
+{
+	struct sink_log log;
+	struct flowtab *ft = ft_new_tcp(4, 10000, 100000, 1000, &log);
+	struct pkt_view p;
+
+	(void)state;
+	p = pv_v4(HOST_LO, 1, HOST_HI, 9, 17);		/* A: LRU tail */
+	feed(ft, &p, 0, NULL);
+	p = cli(2, SYN);				/* B */
+	feed_tcp(ft, &p, 1, NULL);
+	p = cli(3, SYN);				/* X */
+	feed_tcp(ft, &p, 2, NULL);
+	p = srv(3, RST);				/* X closes first */
+	feed_tcp(ft, &p, 3, NULL);
+	p = pv_v4(HOST_LO, 4, HOST_HI, 9, 17);		/* C: table full */
+	feed(ft, &p, 4, NULL);
+	p = srv(2, RST);				/* then B */
+	feed_tcp(ft, &p, 5, NULL);
+	assert_int_equal(log.n, 0);
+	/* D, E: the closing flows go, oldest closed first, not A */
+	p = pv_v4(HOST_LO, 5, HOST_HI, 9, 17);
+	feed(ft, &p, 6, NULL);
+	assert_int_equal(log.n, 1);
+	assert_int_equal(flow_src_port(&log.recs[0]), 3);
+	assert_int_equal(log.recs[0].end_reason, FLOW_END_OF_FLOW);
+	p = pv_v4(HOST_LO, 6, HOST_HI, 9, 17);
+	feed(ft, &p, 7, NULL);
+	assert_int_equal(log.n, 2);
+	assert_int_equal(flow_src_port(&log.recs[1]), 2);
+	assert_int_equal(log.recs[1].end_reason, FLOW_END_OF_FLOW);
+	/* F: no closing flow left, the LRU tail A goes */
+	p = pv_v4(HOST_LO, 7, HOST_HI, 9, 17);
+	feed(ft, &p, 8, NULL);
+	assert_int_equal(log.n, 3);
+	assert_int_equal(flow_src_port(&log.recs[2]), 1);
+	assert_int_equal(log.recs[2].end_reason, FLOW_END_LACK_OF_RESOURCES);
+	expect_stats_tcp(ft, 7, 0, 0, 1, 0, 2, 4);
+	assert_int_equal(flowtab_stats(ft)->peak_active, 4);
+}
+
 static void
 test_create_rejects_zero_flows(void **state)
 {
@@ -682,6 +1157,15 @@ main(void)
 		cmocka_unit_test_teardown(test_flush_creation_order, ft_teardown),
 		cmocka_unit_test_teardown(test_full_table_evicts_lru, ft_teardown),
 		cmocka_unit_test_teardown(test_peak_active, ft_teardown),
+		cmocka_unit_test_teardown(test_expire_active_order_budget_stop, ft_teardown),
+		cmocka_unit_test_teardown(test_tcp_end_off_fin_fin_nothing, ft_teardown),
+		cmocka_unit_test_teardown(test_tcp_end_fin_both_ways_linger, ft_teardown),
+		cmocka_unit_test_teardown(test_tcp_end_rst_one_way, ft_teardown),
+		cmocka_unit_test_teardown(test_tcp_end_syn_starts_new_flow, ft_teardown),
+		cmocka_unit_test_teardown(test_tcp_end_linger_on_arrival, ft_teardown),
+		cmocka_unit_test_teardown(test_tcp_end_closing_order, ft_teardown),
+		cmocka_unit_test_teardown(test_tcp_end_flush_reasons, ft_teardown),
+		cmocka_unit_test_teardown(test_tcp_end_full_table_evicts_closing, ft_teardown),
 		cmocka_unit_test_teardown(test_create_rejects_zero_flows, ft_teardown),
 	};
 
