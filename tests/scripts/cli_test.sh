@@ -143,5 +143,93 @@ else
 	pass=$((pass + 1))
 fi
 
+# Configuration file (-f): keys are the long options; --check-config prints
+# the effective configuration in the file's syntax and exits 0, or names the
+# bad key or value (FILE:LINE) and exits 2.  The command line overrides it.
+conf_dir=$(cd "$(dirname "$0")/../../conf" && pwd)
+check check-shipped-conf 0 "" -- "$probe" -f "$conf_dir/streamprobe.conf" --check-config
+if ! grep -qx "interface = eth1" "$tmp/out" || ! grep -qx "stats-interval = 300" "$tmp/out"; then
+	echo "FAIL check-shipped-conf: effective configuration lacks the file's values"
+	fail=$((fail + 1))
+fi
+cp "$tmp/out" "$tmp/effective.conf"
+check check-config-idempotent 0 "" -- "$probe" -f "$tmp/effective.conf" --check-config
+cmp -s "$tmp/out" "$tmp/effective.conf" ||
+	{ echo "FAIL check-config-idempotent: printing the printed configuration changed it"; fail=$((fail + 1)); }
+printf 'interface = lo\n# a comment\n\nidle-timout = 5\n' >"$tmp/bad1.conf"
+check conf-unknown-key 2 'bad1.conf:4: unknown key "idle-timout"' -- "$probe" -f "$tmp/bad1.conf" --check-config
+printf 'interface = lo\nidle-timeout = 5s\n' >"$tmp/bad2.conf"
+check conf-bad-number 2 'bad2.conf:2: idle-timeout: "5s" is not a number' -- "$probe" -f "$tmp/bad2.conf" --check-config
+printf 'interface = lo\nstatistics = maybe\n' >"$tmp/bad3.conf"
+check conf-bad-flag 2 'bad3.conf:2: statistics: "maybe" is not yes or no' -- "$probe" -f "$tmp/bad3.conf" --check-config
+printf 'interface = lo\nbpf\n' >"$tmp/bad4.conf"
+check conf-no-value 2 'bad4.conf:2: key "bpf" needs "= value"' -- "$probe" -f "$tmp/bad4.conf" --check-config
+printf 'interface = lo\nexport = ipfix+udp://nohost\n' >"$tmp/bad5.conf"
+check conf-bad-url 2 'bad5.conf:2: export "ipfix\+udp://nohost": expected' -- "$probe" -f "$tmp/bad5.conf" --check-config
+printf 'interface = lo\nuser = no-such-user-here\n' >"$tmp/bad6.conf"
+check conf-unknown-user 2 'no such user "no-such-user-here"' -- "$probe" -f "$tmp/bad6.conf" --check-config
+printf 'interface = lo\nconfig = other.conf\n' >"$tmp/bad7.conf"
+check conf-nested 2 'bad7.conf:2: unknown key "config"' -- "$probe" -f "$tmp/bad7.conf" --check-config
+check conf-missing 2 "cannot read configuration file .*/none.conf" -- "$probe" -f "$tmp/none.conf" --check-config
+check check-config-no-input 2 "nothing to read" -- "$probe" --check-config
+check daemon-stdout 2 "a daemon has no standard output" -- "$probe" -D -i lo
+check pidfile-without-daemon 2 "pidfile is for -D" -- "$probe" -i lo --pidfile "$tmp/p.pid"
+
+# The command line overrides the file: scalars, the input and the outputs.
+printf 'interface = lo\nidle-timeout = 5\ncsv = %s\njson = %s\nstatistics = yes\n' \
+	"$tmp/f.csv" "$tmp/f.json" >"$tmp/over.conf"
+check conf-override 0 "" -- "$probe" -f "$tmp/over.conf" -r "$tmp/demo.pcap" --idle-timeout 7 --export "ipfix+file://$tmp/x.ipfix" --check-config
+if ! grep -qx "read = $tmp/demo.pcap" "$tmp/out" || grep -q "^interface" "$tmp/out" ||
+	! grep -qx "idle-timeout = 7" "$tmp/out" || grep -qE "^(csv|json) =" "$tmp/out" ||
+	! grep -qx "export = ipfix+file://$tmp/x.ipfix" "$tmp/out" || ! grep -qx "statistics = yes" "$tmp/out"; then
+	echo "FAIL conf-override: $(grep -vE '^#' "$tmp/out" | tr '\n' ' ' | head -c 600)"
+	fail=$((fail + 1))
+fi
+
+# A run from a file gives the same flows as the same options on the command line.
+printf 'read = %s\nstatistics = yes\nsplt = 4\ncsv = %s\n' "$tmp/demo.pcap" "$tmp/fromfile.csv" >"$tmp/run.conf"
+"$probe" -f "$tmp/run.conf" 2>/dev/null
+"$probe" -r "$tmp/demo.pcap" --statistics --splt 4 --csv "$tmp/fromcli.csv" 2>/dev/null
+if [ ! -s "$tmp/fromfile.csv" ] || ! cmp -s "$tmp/fromfile.csv" "$tmp/fromcli.csv"; then
+	echo "FAIL conf-run: flows from -f differ from the command line's"
+	fail=$((fail + 1))
+else
+	pass=$((pass + 1))
+fi
+
+# Progress bar: drawn on a terminal (a pseudo-terminal here), never otherwise.
+if python3 - "$probe" "$tmp/demo.pcap" "$tmp/pty.out" <<'EOF'
+import os, pty, sys
+probe, pcap, out = sys.argv[1:4]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(probe, [probe, "-r", pcap, "--csv", "/dev/null"])
+data = b""
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    data += chunk
+os.waitpid(pid, 0)
+open(out, "wb").write(data)
+sys.exit(0 if b"\r[" in data and b"packets/s" in data and b"left" in data else 1)
+EOF
+then
+	pass=$((pass + 1))
+else
+	echo "FAIL progress-tty: no progress bar on a terminal: $(head -c 300 "$tmp/pty.out")"
+	fail=$((fail + 1))
+fi
+"$probe" -r "$tmp/demo.pcap" --csv /dev/null 2>"$tmp/notty.err"
+if grep -q $'\r' "$tmp/notty.err"; then
+	echo "FAIL progress-notty: progress bar written to a file"
+	fail=$((fail + 1))
+else
+	pass=$((pass + 1))
+fi
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

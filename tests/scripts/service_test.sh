@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# service_test.sh PROBE MAKE_DEMO_PCAP - the probe as a service (root: live
+# capture on lo, traffic to 127.0.0.1 only, filtered to the test's UDP port).
+#
+#  - -D: the parent exits 0 once the daemon is ready; a start-up error (an
+#    unknown interface) is printed by the parent and is its exit status 2.
+#  - the pid file holds the daemon's pid, is locked (a second daemon on it is
+#    refused) and is removed at exit.
+#  - SIGHUP: CSV, JSON and IPFIX files renamed away are reopened by name; the
+#    new CSV starts with its header, the new IPFIX file with its templates
+#    (ipfixDump decodes it alone).
+#  - SIGUSR1 logs the counters; --stats-interval logs status lines.
+#  - Wall-clock active timeout: a flow that keeps sending is cut every
+#    --active-timeout seconds while it runs (expiration_id 1); with no packet
+#    after that, the last piece ends by idle timeout on the wall clock.
+#  - SIGINT: every flow flushed, exit 0.
+set -uo pipefail
+probe=${1:?usage: service_test.sh PROBE MAKE_DEMO_PCAP}
+if [ "$(id -u)" -ne 0 ]; then
+	echo "live capture needs root: skipped"
+	exit 77
+fi
+tmp=$(mktemp -d)
+port=$((40000 + RANDOM % 20000))
+pass=0 fail=0
+pids=()
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	[ -s "$tmp/d.pid" ] && kill "$(cat "$tmp/d.pid")" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+ok() { pass=$((pass + 1)); }
+bad() { echo "FAIL $*"; fail=$((fail + 1)); }
+
+# send N DELAY: N datagrams to the test port, DELAY seconds apart.
+send() {
+	python3 - "$port" "$1" "$2" <<'PY'
+import socket, sys, time
+port, n, delay = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(n):
+    s.sendto(b"service test %d" % i, ("127.0.0.1", port))
+    time.sleep(delay)
+PY
+}
+# wait_for FILE PATTERN SECONDS
+wait_for() {
+	local i
+	for ((i = 0; i < $3 * 10; i++)); do
+		grep -qE -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+rows() { [ -f "$1" ] && echo $(($(wc -l <"$1") - 1)) || echo 0; }
+
+# ---- daemon start-up -------------------------------------------------------
+timeout 20 "$probe" -D -i nosuchif0 --csv "$tmp/x.csv" 2>"$tmp/bad.err"
+rc=$?
+if [ "$rc" -eq 2 ] && grep -q "unknown interface nosuchif0" "$tmp/bad.err"; then ok; else
+	bad "daemon-bad-interface: exit $rc, stderr: $(head -c 300 "$tmp/bad.err")"; fi
+
+timeout 20 "$probe" -D -i lo --bpf "udp port $port" --pidfile "$tmp/d.pid" \
+	--idle-timeout 1 --csv "$tmp/d.csv" --json "$tmp/d.json" \
+	--export "ipfix+file://$tmp/d.ipfix" 2>"$tmp/d.err"
+rc=$?
+dpid=$(cat "$tmp/d.pid" 2>/dev/null)
+if [ "$rc" -eq 0 ] && [ -n "$dpid" ] && [ -d "/proc/$dpid" ] &&
+	grep -q streamprobe "/proc/$dpid/cmdline" && [ ! -s "$tmp/d.err" ]; then ok; else
+	bad "daemon-start: exit $rc, pid '$dpid', stderr: $(head -c 300 "$tmp/d.err")"; fi
+if [ -n "$dpid" ] && [ "$(readlink "/proc/$dpid/cwd")" = / ] &&
+	[ "$(awk '{print $6}' "/proc/$dpid/stat")" = "$dpid" ]; then ok; else
+	bad "daemon-detached: not in its own session with cwd /"; fi
+
+timeout 20 "$probe" -D -i lo --pidfile "$tmp/d.pid" --csv "$tmp/y.csv" 2>"$tmp/second.err"
+rc=$?
+if [ "$rc" -eq 2 ] && grep -q "already runs (pid $dpid)" "$tmp/second.err"; then ok; else
+	bad "pidfile-lock: second daemon exit $rc: $(head -c 300 "$tmp/second.err")"; fi
+
+# ---- SIGHUP: reopen by name -------------------------------------------------
+send 3 0.05
+if wait_for "$tmp/d.csv" "$port" 5; then ok; else bad "daemon-flows: no flow in the CSV"; fi
+sleep 1.2	# the IPFIX file is written as messages fill or go idle
+mv "$tmp/d.csv" "$tmp/d.csv.1"
+mv "$tmp/d.json" "$tmp/d.json.1"
+mv "$tmp/d.ipfix" "$tmp/d.ipfix.1"
+kill -HUP "$dpid"
+sleep 0.5
+port_before=$port
+send 2 0.05
+if wait_for "$tmp/d.csv" "$port" 5 && [ "$(head -1 "$tmp/d.csv" | cut -d, -f1-2)" = "id,expiration_id" ] &&
+	[ "$(rows "$tmp/d.csv")" -ge 1 ] && [ "$(rows "$tmp/d.csv.1")" -ge 1 ]; then ok; else
+	bad "sighup-csv: new file $(head -c 200 "$tmp/d.csv" 2>&1)"; fi
+if [ -s "$tmp/d.json" ] && [ -s "$tmp/d.json.1" ] && python3 -c '
+import json, sys
+for f in sys.argv[1:]:
+    [json.loads(l) for l in open(f)]' "$tmp/d.json" "$tmp/d.json.1"; then ok; else
+	bad "sighup-json: both files must hold JSON lines"; fi
+
+kill -TERM "$dpid"
+for ((i = 0; i < 100; i++)); do [ -d "/proc/$dpid" ] || break; sleep 0.1; done
+if [ ! -d "/proc/$dpid" ] && [ ! -e "$tmp/d.pid" ]; then ok; else
+	bad "daemon-stop: still running or pid file left"; fi
+for f in "$tmp/d.ipfix.1" "$tmp/d.ipfix"; do
+	out=$(timeout 60 ipfixDump --in "$f" --rfc5610 2>&1)
+	if [ $? -eq 0 ] && grep -q "template record" <<<"$out" &&
+		grep -q "sourceTransportPort" <<<"$out" && grep -qE "destinationTransportPort *: *$port_before" <<<"$out"; then ok; else
+		bad "sighup-ipfix: $f does not decode alone with its flows: $(tail -c 300 <<<"$out")"; fi
+done
+
+# ---- foreground: status lines, SIGUSR1, wall-clock active timeout, SIGINT ----
+"$probe" -i lo --bpf "udp port $port" --idle-timeout 2 --active-timeout 2 \
+	--stats-interval 1 --n-dissections 0 --csv "$tmp/f.csv" 2>"$tmp/f.err" &
+fpid=$!
+pids+=("$fpid")
+wait_for "$tmp/f.err" "status: packets" 5 || bad "status-line: none within 5 s"
+send 25 0.2	# 5 s of traffic, one flow
+rows_running=$(rows "$tmp/f.csv")
+kill -USR1 "$fpid"
+if wait_for "$tmp/f.err" "counters: flows [0-9]+ created" 3 &&
+	grep -q "counters: packets [0-9]* metered" "$tmp/f.err"; then ok; else
+	bad "sigusr1: no counters logged: $(tail -c 300 "$tmp/f.err")"; fi
+sleep 3.5	# idle timeout 2 s + 1 s flush + margin, no traffic
+rows_idle=$(rows "$tmp/f.csv")
+kill -INT "$fpid"
+wait "$fpid"
+rc=$?
+if [ "$rc" -eq 0 ] && grep -q "stopping: flushing" "$tmp/f.err"; then ok; else
+	bad "sigint: exit $rc: $(tail -c 300 "$tmp/f.err")"; fi
+if [ "$(grep -c "status: packets" "$tmp/f.err")" -ge 4 ]; then ok; else
+	bad "status-lines: expected one a second: $(grep -c "status: packets" "$tmp/f.err")"; fi
+# 25 packets over ~5 s cut every 2 s of the wall clock: pieces exported while
+# traffic still ran, all out before SIGINT, 25 packets in all.
+if python3 - "$tmp/f.csv" "$rows_running" "$rows_idle" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+running, idle = int(sys.argv[2]), int(sys.argv[3])
+active = [r for r in rows if r["expiration_id"] == "1"]
+assert sum(int(r["bidirectional_packets"]) for r in rows) == 25, rows
+assert len(active) >= 2, "pieces cut by active timeout: %d" % len(active)
+assert running >= 2, "exported while running: %d" % running
+assert idle == len(rows), "after the idle wait %d of %d" % (idle, len(rows))
+# Every piece but the last runs while traffic does: cut ~2 s after its start.
+# The last stops getting packets; its active timeout (2 s after its first
+# packet) comes before its idle timeout (2 s after its last), so it is
+# expiration_id 1 as well.
+rows.sort(key=lambda r: int(r["bidirectional_first_seen_ms"]))
+for r in rows:
+    d = int(r["bidirectional_duration_ms"])
+    assert r["expiration_id"] == "1", r
+    assert d <= 2000, "piece of %d ms" % d
+    assert r is rows[-1] or d >= 1600, "early cut: %d ms" % d
+PY
+then ok; else bad "wallclock-active: see above"; fi
+
+echo "service: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
