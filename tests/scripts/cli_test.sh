@@ -231,5 +231,19 @@ else
 	pass=$((pass + 1))
 fi
 
+# The systemd unit parses (where systemd-analyze exists), with its binary
+# path pointed at this build.
+if command -v systemd-analyze >/dev/null 2>&1; then
+	sed "s|/usr/local/bin/streamprobe|$(readlink -f "$probe")|g" "$conf_dir/streamprobe.service" >"$tmp/streamprobe.service"
+	if systemd-analyze verify "$tmp/streamprobe.service" >"$tmp/unit.err" 2>&1; then
+		pass=$((pass + 1))
+	else
+		echo "FAIL systemd-unit: $(head -c 400 "$tmp/unit.err")"
+		fail=$((fail + 1))
+	fi
+else
+	echo "note: systemd-analyze not installed, unit file not verified"
+fi
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
