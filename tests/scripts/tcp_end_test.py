@@ -35,6 +35,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from hostile_strings import frame  # noqa: E402
 from ipfix_roundtrip import parse_dump, read_csv  # noqa: E402
 
 FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
@@ -42,29 +43,11 @@ C, S = "c", "s"
 T0 = 1700000000
 
 
-def checksum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
-
-
-def frame(sender, cport, flags, payload=b""):
+def tcp_frame(sender, cport, flags, payload=b""):
     cip, sip = bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])
-    src, dst = (cip, sip) if sender == C else (sip, cip)
-    sport, dport = (cport, 80) if sender == C else (80, cport)
-    tcp = struct.pack("!HHIIBBHHH", sport, dport, 1, 1, 5 << 4, flags, 65535,
-                      0, 0) + payload
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0, 64, 6, 0,
-                     src, dst)
-    ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
-    pseudo = src + dst + struct.pack("!BBH", 0, 6, len(tcp))
-    tcp = tcp[:16] + struct.pack("!H", checksum(pseudo + tcp)) + tcp[18:]
-    mc, ms = b"\x02\0\0\0\0\x01", b"\x02\0\0\0\0\x02"
-    eth = (ms + mc if sender == C else mc + ms) + b"\x08\x00"
-    return eth + ip + tcp
+    if sender == C:
+        return frame(cip, sip, cport, 80, 1, 1, flags, payload)
+    return frame(sip, cip, 80, cport, 1, 1, flags, payload)
 
 
 PACKETS = [
@@ -96,7 +79,7 @@ def write_pcap(path):
         f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
         for p in PACKETS:
             ms, sender, port, flags = p[:4]
-            data = frame(sender, port, flags, p[4] if len(p) > 4 else b"")
+            data = tcp_frame(sender, port, flags, p[4] if len(p) > 4 else b"")
             f.write(struct.pack("<IIII", T0 + ms // 1000, (ms % 1000) * 1000,
                                 len(data), len(data)))
             f.write(data)
