@@ -235,6 +235,7 @@ struct opt_def {
 	size_t		 off, size;
 	uint64_t	 lo, hi;
 	bool		 inverted;	/* OPT_FLAG stored as its negation */
+	char		 short_name;	/* 0: long option only */
 };
 
 #define FIELD(f)	offsetof(struct probe_conf, f), \
@@ -242,48 +243,48 @@ struct opt_def {
 #define NOFIELD		0, 0
 
 static const struct opt_def opt_defs[] = {
-	{ "read",		OPT_LIST,   NOFIELD, 0, 0, false },
-	{ "interface",		OPT_STRING, FIELD(iface), 0, 0, false },
-	{ "bpf",		OPT_STRING, FIELD(bpf), 0, 0, false },
-	{ "snaplen",		OPT_UINT,   FIELD(snaplen), 1, 262144, false },
-	{ "no-promisc",		OPT_FLAG,   FIELD(promisc), 0, 0, true },
+	{ "read",		OPT_LIST,   NOFIELD, 0, 0, false, 'r' },
+	{ "interface",		OPT_STRING, FIELD(iface), 0, 0, false, 'i' },
+	{ "bpf",		OPT_STRING, FIELD(bpf), 0, 0, false, 0 },
+	{ "snaplen",		OPT_UINT,   FIELD(snaplen), 1, 262144, false, 0 },
+	{ "no-promisc",		OPT_FLAG,   FIELD(promisc), 0, 0, true, 0 },
 	{ "buffer-size",	OPT_UINT,   FIELD(buffer_size), 0, INT32_MAX,
-	    false },
-	{ "immediate",		OPT_FLAG,   FIELD(immediate), 0, 0, false },
-	{ "no-decode-tunnels",	OPT_FLAG,   FIELD(decode_tunnels), 0, 0, true },
+	    false, 0 },
+	{ "immediate",		OPT_FLAG,   FIELD(immediate), 0, 0, false, 0 },
+	{ "no-decode-tunnels",	OPT_FLAG,   FIELD(decode_tunnels), 0, 0, true, 0 },
 	{ "idle-timeout",	OPT_UINT,   FIELD(idle_timeout_s), 0,
-	    MAX_TIMEOUT_S, false },
+	    MAX_TIMEOUT_S, false, 0 },
 	{ "active-timeout",	OPT_UINT,   FIELD(active_timeout_s), 0,
-	    MAX_TIMEOUT_S, false },
-	{ "tcp-end",		OPT_FLAG,   FIELD(tcp_end), 0, 0, false },
-	{ "accounting-mode",	OPT_UINT,   FIELD(accounting_mode), 0, 3, false },
-	{ "statistics",		OPT_FLAG,   FIELD(statistics), 0, 0, false },
+	    MAX_TIMEOUT_S, false, 0 },
+	{ "tcp-end",		OPT_FLAG,   FIELD(tcp_end), 0, 0, false, 0 },
+	{ "accounting-mode",	OPT_UINT,   FIELD(accounting_mode), 0, 3, false, 0 },
+	{ "statistics",		OPT_FLAG,   FIELD(statistics), 0, 0, false, 0 },
 	{ "splt",		OPT_UINT,   FIELD(splt), 0, FLOWFEAT_SPLT_MAX,
-	    false },
-	{ "n-dissections",	OPT_UINT,   FIELD(n_dissections), 0, 255, false },
-	{ "max-flows",		OPT_UINT,   FIELD(max_flows), 1, 1u << 30, false },
-	{ "csv",		OPT_LIST,   NOFIELD, 0, 0, false },
-	{ "json",		OPT_LIST,   NOFIELD, 0, 0, false },
-	{ "export",		OPT_LIST,   NOFIELD, 0, 0, false },
-	{ "template",		OPT_STRING, FIELD(template_name), 0, 0, false },
+	    false, 0 },
+	{ "n-dissections",	OPT_UINT,   FIELD(n_dissections), 0, 255, false, 0 },
+	{ "max-flows",		OPT_UINT,   FIELD(max_flows), 1, 1u << 30, false, 0 },
+	{ "csv",		OPT_LIST,   NOFIELD, 0, 0, false, 0 },
+	{ "json",		OPT_LIST,   NOFIELD, 0, 0, false, 0 },
+	{ "export",		OPT_LIST,   NOFIELD, 0, 0, false, 0 },
+	{ "template",		OPT_STRING, FIELD(template_name), 0, 0, false, 0 },
 	{ "template-refresh",	OPT_UINT,   FIELD(template_refresh_s), 1, 86400,
-	    false },
+	    false, 0 },
 	{ "template-packets",	OPT_UINT,   FIELD(template_packets), 1, 1000000,
-	    false },
-	{ "mtu",		OPT_UINT,   FIELD(mtu), 576, 65507, false },
+	    false, 0 },
+	{ "mtu",		OPT_UINT,   FIELD(mtu), 576, 65507, false, 0 },
 	{ "observation-domain",	OPT_UINT,   FIELD(observation_domain), 0,
-	    UINT32_MAX, false },
-	{ "uniflow",		OPT_FLAG,   FIELD(uniflow), 0, 0, false },
+	    UINT32_MAX, false, 0 },
+	{ "uniflow",		OPT_FLAG,   FIELD(uniflow), 0, 0, false, 0 },
 	{ "stats-interval",	OPT_UINT,   FIELD(stats_interval_s), 0, 86400,
-	    false },
-	{ "no-progress",	OPT_FLAG,   FIELD(progress), 0, 0, true },
-	{ "daemon",		OPT_FLAG,   FIELD(daemon), 0, 0, false },
-	{ "pidfile",		OPT_STRING, FIELD(pidfile), 0, 0, false },
-	{ "user",		OPT_STRING, FIELD(user), 0, 0, false },
-	{ "config",		OPT_ACTION, NOFIELD, 0, 0, false },
-	{ "check-config",	OPT_ACTION, NOFIELD, 0, 0, false },
-	{ "help",		OPT_ACTION, NOFIELD, 0, 0, false },
-	{ "version",		OPT_ACTION, NOFIELD, 0, 0, false },
+	    false, 0 },
+	{ "no-progress",	OPT_FLAG,   FIELD(progress), 0, 0, true, 0 },
+	{ "daemon",		OPT_FLAG,   FIELD(daemon), 0, 0, false, 'D' },
+	{ "pidfile",		OPT_STRING, FIELD(pidfile), 0, 0, false, 0 },
+	{ "user",		OPT_STRING, FIELD(user), 0, 0, false, 0 },
+	{ "config",		OPT_ACTION, NOFIELD, 0, 0, false, 'f' },
+	{ "check-config",	OPT_ACTION, NOFIELD, 0, 0, false, 0 },
+	{ "help",		OPT_ACTION, NOFIELD, 0, 0, false, 'h' },
+	{ "version",		OPT_ACTION, NOFIELD, 0, 0, false, 'V' },
 };
 
 #define NOPTS	(sizeof(opt_defs) / sizeof(opt_defs[0]))
@@ -682,43 +683,25 @@ config_absolute_paths(struct probe_conf *c, char *errbuf, size_t errlen)
 	return rc;
 }
 
-static const struct option long_options[] = {
-	{ "read",		required_argument,	NULL, 'r' },
-	{ "interface",		required_argument,	NULL, 'i' },
-	{ "config",		required_argument,	NULL, 'f' },
-	{ "daemon",		no_argument,		NULL, 'D' },
-	{ "help",		no_argument,		NULL, 'h' },
-	{ "version",		no_argument,		NULL, 'V' },
-	{ "bpf",		required_argument,	NULL, 0 },
-	{ "snaplen",		required_argument,	NULL, 0 },
-	{ "no-promisc",		no_argument,		NULL, 0 },
-	{ "buffer-size",	required_argument,	NULL, 0 },
-	{ "immediate",		no_argument,		NULL, 0 },
-	{ "idle-timeout",	required_argument,	NULL, 0 },
-	{ "active-timeout",	required_argument,	NULL, 0 },
-	{ "tcp-end",		no_argument,		NULL, 0 },
-	{ "accounting-mode",	required_argument,	NULL, 0 },
-	{ "no-decode-tunnels",	no_argument,		NULL, 0 },
-	{ "statistics",		no_argument,		NULL, 0 },
-	{ "splt",		required_argument,	NULL, 0 },
-	{ "n-dissections",	required_argument,	NULL, 0 },
-	{ "max-flows",		required_argument,	NULL, 0 },
-	{ "csv",		required_argument,	NULL, 0 },
-	{ "json",		required_argument,	NULL, 0 },
-	{ "export",		required_argument,	NULL, 0 },
-	{ "template",		required_argument,	NULL, 0 },
-	{ "template-refresh",	required_argument,	NULL, 0 },
-	{ "observation-domain",	required_argument,	NULL, 0 },
-	{ "uniflow",		no_argument,		NULL, 0 },
-	{ "template-packets",	required_argument,	NULL, 0 },
-	{ "mtu",		required_argument,	NULL, 0 },
-	{ "stats-interval",	required_argument,	NULL, 0 },
-	{ "no-progress",	no_argument,		NULL, 0 },
-	{ "pidfile",		required_argument,	NULL, 0 },
-	{ "user",		required_argument,	NULL, 0 },
-	{ "check-config",	no_argument,		NULL, 0 },
-	{ NULL,			0,			NULL, 0 }
-};
+/* getopt_long's table, made from opt_defs so the two cannot disagree. */
+static struct option long_options[NOPTS + 1];
+
+static void
+build_long_options(void)
+{
+	size_t i;
+
+	for (i = 0; i < NOPTS; i++) {
+		long_options[i].name = opt_defs[i].key;
+		long_options[i].has_arg = opt_defs[i].kind == OPT_FLAG ||
+		    (opt_defs[i].kind == OPT_ACTION &&
+		    strcmp(opt_defs[i].key, "config") != 0) ? no_argument :
+		    required_argument;
+		long_options[i].flag = NULL;
+		long_options[i].val = opt_defs[i].short_name;
+	}
+	memset(&long_options[NOPTS], 0, sizeof(long_options[NOPTS]));
+}
 
 #define SHORT_OPTIONS	":r:i:f:DhV"
 
@@ -756,6 +739,7 @@ config_parse_args(struct probe_conf *c, int argc, char **argv,
 	const char *key;
 
 	*action = CONFIG_RUN;
+	build_long_options();
 	if (scan_actions(c, argc, argv, action, errbuf, errlen) != 0)
 		return -1;
 	if (*action == CONFIG_HELP || *action == CONFIG_VERSION)
