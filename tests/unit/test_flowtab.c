@@ -161,6 +161,18 @@ feed(struct flowtab *ft, const struct pkt_view *pv, uint64_t t,
 	return f;
 }
 
+/* feed(), and the packet must have gone in direction want. */
+static struct flow *
+feed_dir(struct flowtab *ft, const struct pkt_view *pv, uint64_t t,
+    enum flow_dir want)
+{
+	enum flow_dir dir;
+	struct flow *f = feed(ft, pv, t, &dir);
+
+	assert_int_equal(dir, want);
+	return f;
+}
+
 /*
  * Feed a TCP packet as the probe does with tcp_end: lookup, account, then
  * the end check when it carried FIN or RST.
@@ -174,6 +186,25 @@ feed_tcp(struct flowtab *ft, const struct pkt_view *pv, uint64_t t,
 	if (pv->tcp_flags & (FIN | RST))
 		flowtab_tcp_check_end(ft, f);
 	return f;
+}
+
+/* A UDP packet HOST_LO:sport to HOST_HI:9; the order tests tell by sport. */
+static struct flow *
+feed_udp(struct flowtab *ft, uint16_t sport, uint64_t t)
+{
+	struct pkt_view pv = pv_v4(HOST_LO, sport, HOST_HI, 9, 17);
+
+	return feed(ft, &pv, t, NULL);
+}
+
+/* n UDP flows, src ports 1..n, started step ms apart from 0. */
+static void
+feed_udp_flows(struct flowtab *ft, uint16_t n, uint64_t step)
+{
+	uint16_t i;
+
+	for (i = 0; i < n; i++)
+		feed_udp(ft, (uint16_t)(i + 1), step * i);
 }
 
 /* Source port of a flow record (the sender of its first packet). */
@@ -213,6 +244,59 @@ expect_stats(const struct flowtab *ft, uint64_t created, uint64_t idle,
 	    n_active);
 }
 
+/* Three packets that differ in one key field each started a flow. */
+static void
+expect_distinct(const struct flow *a, const struct flow *b,
+    const struct flow *c)
+{
+	assert_ptr_not_equal(a, b);
+	assert_ptr_not_equal(a, c);
+	assert_ptr_not_equal(b, c);
+}
+
+/* Packets of a flow: source to destination, then the replies. */
+static void
+expect_packets(const struct flow *f, uint64_t fwd, uint64_t rev)
+{
+	assert_int_equal(f->packets[FLOW_DIR_SRC2DST], fwd);
+	assert_int_equal(f->packets[FLOW_DIR_DST2SRC], rev);
+}
+
+/* Why a sink record ended, and which flow it was (by source port). */
+static void
+expect_end(const struct flow *rec, enum flow_end_reason reason,
+    uint16_t src_port)
+{
+	assert_int_equal(rec->end_reason, reason);
+	assert_int_equal(flow_src_port(rec), src_port);
+}
+
+/* A sink record in full: expect_end(), its packets and time span. */
+static void
+expect_record(const struct flow *rec, enum flow_end_reason reason,
+    uint16_t src_port, uint64_t pkts_fwd, uint64_t pkts_rev,
+    uint64_t first_ms, uint64_t last_ms)
+{
+	expect_end(rec, reason, src_port);
+	expect_packets(rec, pkts_fwd, pkts_rev);
+	assert_int_equal(flow_first_ms(rec), first_ms);
+	assert_int_equal(flow_last_ms(rec), last_ms);
+}
+
+/*
+ * f was just started by the packet fed at t from src_port, which went in
+ * direction dir (as feed() reported it): src to dst, its only packet.
+ */
+static void
+expect_new_flow(const struct flow *f, enum flow_dir dir, uint16_t src_port,
+    uint64_t t)
+{
+	assert_int_equal(dir, FLOW_DIR_SRC2DST);
+	assert_int_equal(flow_src_port(f), src_port);
+	expect_packets(f, 1, 0);
+	assert_int_equal(flow_first_ms(f), t);
+}
+
 /* ---- keys and direction ------------------------------------------------ */
 
 static void
@@ -221,26 +305,19 @@ test_both_directions_one_flow(void **state)
 	struct sink_log log;
 	struct flowtab *ft = ft_new(16, 0, 1000, 10000, &log);
 	struct pkt_view a2b, b2a;
-	struct flow *f, *g;
-	enum flow_dir dir;
+	struct flow *f;
 
 	(void)state;
 	/* First packet from the higher address: it is still the source. */
 	a2b = pv_v4(HOST_HI, 40000, HOST_LO, 80, 6);
 	b2a = pv_reply(&a2b);
-	f = feed(ft, &a2b, 1, &dir);
-	assert_int_equal(dir, FLOW_DIR_SRC2DST);
+	f = feed_dir(ft, &a2b, 1, FLOW_DIR_SRC2DST);
 	assert_int_equal(f->src_end, 1);	/* canonical: 10.0.0.1 first */
 	assert_memory_equal(flow_src_addr(f), HOST_HI, 4);
 	assert_int_equal(flow_src_port(f), 40000);
-	g = feed(ft, &b2a, 2, &dir);
-	assert_ptr_equal(g, f);
-	assert_int_equal(dir, FLOW_DIR_DST2SRC);
-	g = feed(ft, &a2b, 3, &dir);
-	assert_ptr_equal(g, f);
-	assert_int_equal(dir, FLOW_DIR_SRC2DST);
-	assert_int_equal(f->packets[0], 2);
-	assert_int_equal(f->packets[1], 1);
+	assert_ptr_equal(feed_dir(ft, &b2a, 2, FLOW_DIR_DST2SRC), f);
+	assert_ptr_equal(feed_dir(ft, &a2b, 3, FLOW_DIR_SRC2DST), f);
+	expect_packets(f, 2, 1);
 	assert_int_equal(f->bytes[0], 2 * PKT_BYTES);
 	assert_int_equal(f->first_ms[0], 1);
 	assert_int_equal(f->first_ms[1], 2);
@@ -249,13 +326,10 @@ test_both_directions_one_flow(void **state)
 	/* First packet from the lower address: src_end 0, same rules. */
 	a2b = pv_v4(HOST_LO, 5000, HOST_HI, 53, 17);
 	b2a = pv_reply(&a2b);
-	f = feed(ft, &a2b, 4, &dir);
-	assert_int_equal(dir, FLOW_DIR_SRC2DST);
+	f = feed_dir(ft, &a2b, 4, FLOW_DIR_SRC2DST);
 	assert_int_equal(f->src_end, 0);
 	assert_memory_equal(flow_src_addr(f), HOST_LO, 4);
-	g = feed(ft, &b2a, 5, &dir);
-	assert_ptr_equal(g, f);
-	assert_int_equal(dir, FLOW_DIR_DST2SRC);
+	assert_ptr_equal(feed_dir(ft, &b2a, 5, FLOW_DIR_DST2SRC), f);
 	expect_stats(ft, 2, 0, 0, 0, 0, 2);
 }
 
@@ -283,23 +357,17 @@ test_same_ip_ordered_by_port(void **state)
 	struct sink_log log;
 	struct flowtab *ft = ft_new(16, 0, 1000, 10000, &log);
 	struct pkt_view p, r;
-	struct flow *f, *g;
-	enum flow_dir dir;
+	struct flow *f;
 
 	(void)state;
 	p = pv_v4(HOST_LO, 5000, HOST_LO, 80, 6);
 	r = pv_reply(&p);
-	f = feed(ft, &p, 0, &dir);
-	assert_int_equal(dir, FLOW_DIR_SRC2DST);
+	f = feed_dir(ft, &p, 0, FLOW_DIR_SRC2DST);
 	assert_int_equal(f->key.port[0], 80);	/* lower port first */
 	assert_int_equal(f->key.port[1], 5000);
 	assert_int_equal(f->src_end, 1);
-	g = feed(ft, &r, 1, &dir);
-	assert_ptr_equal(g, f);
-	assert_int_equal(dir, FLOW_DIR_DST2SRC);
-	g = feed(ft, &p, 2, &dir);
-	assert_ptr_equal(g, f);
-	assert_int_equal(dir, FLOW_DIR_SRC2DST);
+	assert_ptr_equal(feed_dir(ft, &r, 1, FLOW_DIR_DST2SRC), f);
+	assert_ptr_equal(feed_dir(ft, &p, 2, FLOW_DIR_SRC2DST), f);
 	expect_stats(ft, 1, 0, 0, 0, 0, 1);
 }
 
@@ -309,21 +377,16 @@ test_same_endpoint_both_ends(void **state)
 	struct sink_log log;
 	struct flowtab *ft = ft_new(16, 0, 1000, 10000, &log);
 	struct pkt_view p;
-	struct flow *f, *g;
-	enum flow_dir dir;
+	struct flow *f;
 	int i;
 
 	(void)state;
 	p = pv_v4(HOST_LO, 53, HOST_LO, 53, 17);
-	f = feed(ft, &p, 0, &dir);
-	assert_int_equal(dir, FLOW_DIR_SRC2DST);
-	for (i = 1; i < 4; i++) {
-		g = feed(ft, &p, (uint64_t)i, &dir);
-		assert_ptr_equal(g, f);
-		assert_int_equal(dir, FLOW_DIR_SRC2DST);
-	}
-	assert_int_equal(f->packets[0], 4);
-	assert_int_equal(f->packets[1], 0);
+	f = feed_dir(ft, &p, 0, FLOW_DIR_SRC2DST);
+	for (i = 1; i < 4; i++)
+		assert_ptr_equal(feed_dir(ft, &p, (uint64_t)i,
+		    FLOW_DIR_SRC2DST), f);
+	expect_packets(f, 4, 0);
 	assert_int_equal(f->first_ms[1], 0);	/* absent direction */
 	expect_stats(ft, 1, 0, 0, 0, 0, 1);
 }
@@ -335,7 +398,6 @@ test_vlan_and_protocol_separate_flows(void **state)
 	struct flowtab *ft = ft_new(16, 0, 1000, 10000, &log);
 	struct pkt_view base, vlan, tcp, vlan_reply;
 	struct flow *fb, *fv, *ft_tcp;
-	enum flow_dir dir;
 
 	(void)state;
 	base = pv_v4(HOST_LO, 1234, HOST_HI, 80, 17);
@@ -346,13 +408,10 @@ test_vlan_and_protocol_separate_flows(void **state)
 	fb = feed(ft, &base, 0, NULL);
 	fv = feed(ft, &vlan, 1, NULL);
 	ft_tcp = feed(ft, &tcp, 2, NULL);
-	assert_ptr_not_equal(fb, fv);
-	assert_ptr_not_equal(fb, ft_tcp);
-	assert_ptr_not_equal(fv, ft_tcp);
+	expect_distinct(fb, fv, ft_tcp);
 	/* each key still finds its own flow, replies included */
 	vlan_reply = pv_reply(&vlan);
-	assert_ptr_equal(feed(ft, &vlan_reply, 3, &dir), fv);
-	assert_int_equal(dir, FLOW_DIR_DST2SRC);
+	assert_ptr_equal(feed_dir(ft, &vlan_reply, 3, FLOW_DIR_DST2SRC), fv);
 	assert_ptr_equal(feed(ft, &base, 4, NULL), fb);
 	assert_ptr_equal(feed(ft, &tcp, 5, NULL), ft_tcp);
 	assert_int_equal(fb->packets[0], 2);
@@ -382,9 +441,7 @@ test_tunnel_id_separates_flows(void **state)
 	fp = feed(ft, &plain, 0, NULL);
 	fg = feed(ft, &gtp, 1, NULL);
 	fz = feed(ft, &tzsp, 2, NULL);
-	assert_ptr_not_equal(fp, fg);
-	assert_ptr_not_equal(fp, fz);
-	assert_ptr_not_equal(fg, fz);
+	expect_distinct(fp, fg, fz);
 	assert_int_equal(fg->key.tunnel_id, TUNNEL_GTP);
 	expect_stats(ft, 3, 0, 0, 0, 0, 3);
 }
@@ -431,22 +488,17 @@ test_icmp_echo_ids_one_flow(void **state)
 	struct flowtab *ft = ft_new(16, 0, 1000, 10000, &log);
 	struct pkt_view req, rep, req2;
 	struct flow *f;
-	enum flow_dir dir;
 
 	(void)state;
 	decode_icmp_echo(HOST_LO, HOST_HI, 8, 0x1111, &req);	/* request */
 	decode_icmp_echo(HOST_HI, HOST_LO, 0, 0x1111, &rep);	/* reply */
 	decode_icmp_echo(HOST_LO, HOST_HI, 8, 0x2222, &req2);	/* new id */
-	f = feed(ft, &req, 0, &dir);
-	assert_int_equal(dir, FLOW_DIR_SRC2DST);
-	assert_ptr_equal(feed(ft, &rep, 1, &dir), f);
-	assert_int_equal(dir, FLOW_DIR_DST2SRC);
-	assert_ptr_equal(feed(ft, &req2, 2, &dir), f);
-	assert_int_equal(dir, FLOW_DIR_SRC2DST);
+	f = feed_dir(ft, &req, 0, FLOW_DIR_SRC2DST);
+	assert_ptr_equal(feed_dir(ft, &rep, 1, FLOW_DIR_DST2SRC), f);
+	assert_ptr_equal(feed_dir(ft, &req2, 2, FLOW_DIR_SRC2DST), f);
 	assert_int_equal(f->key.port[0], 0);
 	assert_int_equal(f->key.port[1], 0);
-	assert_int_equal(f->packets[0], 2);
-	assert_int_equal(f->packets[1], 1);
+	expect_packets(f, 2, 1);
 	expect_stats(ft, 1, 0, 0, 0, 0, 1);
 }
 
@@ -491,19 +543,10 @@ test_idle_expiry_on_arrival(void **state)
 	/* 249 - 149 = 100 >= idle: the old flow ends without this packet */
 	f = feed(ft, &b2a, 249, &dir);
 	assert_int_equal(log.n, 1);
-	assert_int_equal(log.recs[0].end_reason, FLOW_END_IDLE);
-	assert_int_equal(log.recs[0].packets[0], 2);
-	assert_int_equal(log.recs[0].packets[1], 1);
-	assert_int_equal(log.recs[0].first_ms[0], 0);
-	assert_int_equal(flow_last_ms(&log.recs[0]), 149);
-	assert_int_equal(flow_src_port(&log.recs[0]), 1000);
+	expect_record(&log.recs[0], FLOW_END_IDLE, 1000, 2, 1, 0, 149);
 	/* the new flow's source is this packet's source */
-	assert_int_equal(dir, FLOW_DIR_SRC2DST);
-	assert_int_equal(flow_src_port(f), 2000);
+	expect_new_flow(f, dir, 2000, 249);
 	assert_memory_equal(flow_src_addr(f), HOST_HI, 4);
-	assert_int_equal(f->packets[0], 1);
-	assert_int_equal(f->packets[1], 0);
-	assert_int_equal(flow_first_ms(f), 249);
 	expect_stats(ft, 2, 1, 0, 0, 0, 1);
 }
 
@@ -515,6 +558,7 @@ test_active_expiry_on_arrival(void **state)
 	struct flowtab *ft = ft_new(16, 0, 100, 300, &log);
 	struct pkt_view p;
 	struct flow *f, *first;
+	enum flow_dir dir;
 	size_t i;
 
 	(void)state;
@@ -524,14 +568,10 @@ test_active_expiry_on_arrival(void **state)
 		assert_ptr_equal(feed(ft, &p, times[i], NULL), first);
 	assert_int_equal(log.n, 0);
 	/* 300 - 299 < idle, 300 - 0 >= active */
-	f = feed(ft, &p, 300, NULL);
+	f = feed(ft, &p, 300, &dir);
 	assert_int_equal(log.n, 1);
-	assert_int_equal(log.recs[0].end_reason, FLOW_END_ACTIVE);
-	assert_int_equal(log.recs[0].packets[0], 5);
-	assert_int_equal(flow_first_ms(&log.recs[0]), 0);
-	assert_int_equal(flow_last_ms(&log.recs[0]), 299);
-	assert_int_equal(f->packets[0], 1);
-	assert_int_equal(flow_first_ms(f), 300);
+	expect_record(&log.recs[0], FLOW_END_ACTIVE, 1000, 5, 0, 0, 299);
+	expect_new_flow(f, dir, 1000, 300);
 	expect_stats(ft, 2, 0, 1, 0, 0, 1);
 }
 
@@ -547,7 +587,7 @@ test_idle_checked_before_active(void **state)
 	feed(ft, &p, 0, NULL);
 	feed(ft, &p, 100, NULL);		/* both timeouts reached */
 	assert_int_equal(log.n, 1);
-	assert_int_equal(log.recs[0].end_reason, FLOW_END_IDLE);
+	expect_end(&log.recs[0], FLOW_END_IDLE, 1000);
 	expect_stats(ft, 2, 1, 0, 0, 0, 1);
 }
 
@@ -568,10 +608,8 @@ test_idle_timeout_zero_every_packet_a_flow(void **state)
 	expect_stats(ft, 3, 2, 0, 0, 0, 1);
 	flowtab_flush(ft, FLOW_END_FORCED);
 	assert_int_equal(log.n, 3);
-	for (i = 0; i < log.n; i++) {
-		assert_int_equal(flow_packets(&log.recs[i]), 1);
-		assert_int_equal(log.recs[i].packets[0], 1);
-	}
+	for (i = 0; i < log.n; i++)
+		expect_packets(&log.recs[i], 1, 0);
 	assert_int_equal(flow_src_port(&log.recs[1]), 2000);	/* the reply */
 	expect_stats(ft, 3, 2, 0, 0, 1, 0);
 }
@@ -605,32 +643,25 @@ test_expire_idle_lru_order_and_budget(void **state)
 {
 	struct sink_log log;
 	struct flowtab *ft = ft_new(16, 0, 100, 1000000, &log);
-	struct pkt_view p[4];
-	uint16_t i;
 
 	(void)state;
 	/* flows A..D (src ports 1..4) created at 0, 10, 20, 30 */
-	for (i = 0; i < 4; i++) {
-		p[i] = pv_v4(HOST_LO, (uint16_t)(i + 1), HOST_HI, 9, 17);
-		feed(ft, &p[i], 10u * i, NULL);
-	}
-	feed(ft, &p[0], 40, NULL);		/* A is now most recent */
+	feed_udp_flows(ft, 4, 10);
+	feed_udp(ft, 1, 40);			/* A is now most recent */
 	/* LRU tail first: B (10), C (20) idle at 125; D (30) is not */
 	assert_int_equal(flowtab_expire_idle(ft, 125, 10), 2);
 	assert_int_equal(log.n, 2);
-	assert_int_equal(flow_src_port(&log.recs[0]), 2);
-	assert_int_equal(flow_src_port(&log.recs[1]), 3);
-	assert_int_equal(log.recs[0].end_reason, FLOW_END_IDLE);
-	assert_int_equal(log.recs[1].end_reason, FLOW_END_IDLE);
+	expect_end(&log.recs[0], FLOW_END_IDLE, 2);
+	expect_end(&log.recs[1], FLOW_END_IDLE, 3);
 	assert_int_equal(flowtab_expire_idle(ft, 125, 10), 0);
 	/* budget: one at a time, then none, then the rest */
 	assert_int_equal(flowtab_expire_idle(ft, 1000, 1), 1);
-	assert_int_equal(flow_src_port(&log.recs[2]), 4);
+	expect_end(&log.recs[2], FLOW_END_IDLE, 4);
 	assert_int_equal(flowtab_expire_idle(ft, 1000, 0), 0);
 	assert_int_equal(log.n, 3);
 	assert_int_equal(flowtab_expire_idle(ft, 1000, 5), 1);
-	assert_int_equal(flow_src_port(&log.recs[3]), 1);
-	assert_int_equal(log.recs[3].packets[0], 2);
+	expect_end(&log.recs[3], FLOW_END_IDLE, 1);
+	expect_packets(&log.recs[3], 2, 0);
 	assert_int_equal(flowtab_expire_idle(ft, 5000, 5), 0);	/* empty */
 	expect_stats(ft, 4, 4, 0, 0, 0, 0);
 }
@@ -640,29 +671,23 @@ test_flush_creation_order(void **state)
 {
 	struct sink_log log;
 	struct flowtab *ft = ft_new(16, 0, 1000, 1000000, &log);
-	struct pkt_view p[3];
 	uint16_t i;
 
 	(void)state;
-	for (i = 0; i < 3; i++) {
-		p[i] = pv_v4(HOST_LO, (uint16_t)(i + 1), HOST_HI, 9, 17);
-		feed(ft, &p[i], 10u * i, NULL);
-	}
-	feed(ft, &p[2], 30, NULL);		/* LRU is now A, C... */
-	feed(ft, &p[0], 40, NULL);		/* ...and then C, A */
+	feed_udp_flows(ft, 3, 10);		/* A, B, C at 0, 10, 20 */
+	feed_udp(ft, 3, 30);			/* LRU is now A, C... */
+	feed_udp(ft, 1, 40);			/* ...and then C, A */
 	flowtab_flush(ft, FLOW_END_FORCED);
 	assert_int_equal(log.n, 3);
-	for (i = 0; i < 3; i++) {
-		assert_int_equal(flow_src_port(&log.recs[i]), i + 1);
-		assert_int_equal(log.recs[i].end_reason, FLOW_END_FORCED);
-	}
+	for (i = 0; i < 3; i++)
+		expect_end(&log.recs[i], FLOW_END_FORCED, (uint16_t)(i + 1));
 	expect_stats(ft, 3, 0, 0, 0, 3, 0);
 	/* the table is usable again */
-	feed(ft, &p[1], 50, NULL);
+	feed_udp(ft, 2, 50);
 	expect_stats(ft, 4, 0, 0, 0, 3, 1);
 	flowtab_flush(ft, FLOW_END_IDLE);
 	assert_int_equal(log.n, 4);
-	assert_int_equal(log.recs[3].end_reason, FLOW_END_IDLE);
+	expect_end(&log.recs[3], FLOW_END_IDLE, 2);
 	expect_stats(ft, 4, 1, 0, 0, 3, 0);
 }
 
@@ -671,29 +696,24 @@ test_full_table_evicts_lru(void **state)
 {
 	struct sink_log log;
 	struct flowtab *ft = ft_new(2, 0, 1000, 1000000, &log);
-	struct pkt_view a, b, c;
 	struct flow *fa;
 
 	(void)state;
-	a = pv_v4(HOST_LO, 1, HOST_HI, 9, 17);
-	b = pv_v4(HOST_LO, 2, HOST_HI, 9, 17);
-	c = pv_v4(HOST_LO, 3, HOST_HI, 9, 17);
-	fa = feed(ft, &a, 0, NULL);
-	feed(ft, &b, 1, NULL);
-	assert_ptr_equal(feed(ft, &a, 2, NULL), fa);	/* B is now LRU */
-	feed(ft, &c, 3, NULL);
+	/* A, B, C: src ports 1, 2, 3 */
+	fa = feed_udp(ft, 1, 0);
+	feed_udp(ft, 2, 1);
+	assert_ptr_equal(feed_udp(ft, 1, 2), fa);	/* B is now LRU */
+	feed_udp(ft, 3, 3);
 	assert_int_equal(log.n, 1);
-	assert_int_equal(flow_src_port(&log.recs[0]), 2);
-	assert_int_equal(log.recs[0].end_reason, FLOW_END_LACK_OF_RESOURCES);
+	expect_end(&log.recs[0], FLOW_END_LACK_OF_RESOURCES, 2);
 	expect_stats(ft, 3, 0, 0, 1, 0, 2);
 	/* A survived with its counters */
-	fa = feed(ft, &a, 4, NULL);
+	fa = feed_udp(ft, 1, 4);
 	assert_int_equal(fa->packets[0], 3);
 	/* B again: C is LRU now */
-	feed(ft, &b, 5, NULL);
+	feed_udp(ft, 2, 5);
 	assert_int_equal(log.n, 2);
-	assert_int_equal(flow_src_port(&log.recs[1]), 3);
-	assert_int_equal(log.recs[1].end_reason, FLOW_END_LACK_OF_RESOURCES);
+	expect_end(&log.recs[1], FLOW_END_LACK_OF_RESOURCES, 3);
 	expect_stats(ft, 4, 0, 0, 2, 0, 2);
 	assert_int_equal(flowtab_stats(ft)->peak_active, 2);
 }
@@ -703,17 +723,11 @@ test_peak_active(void **state)
 {
 	struct sink_log log;
 	struct flowtab *ft = ft_new(16, 0, 100, 1000000, &log);
-	struct pkt_view p;
-	uint16_t i;
 
 	(void)state;
-	for (i = 0; i < 5; i++) {
-		p = pv_v4(HOST_LO, (uint16_t)(i + 1), HOST_HI, 9, 17);
-		feed(ft, &p, i, NULL);
-	}
+	feed_udp_flows(ft, 5, 1);
 	assert_int_equal(flowtab_expire_idle(ft, 1000, 100), 5);
-	p = pv_v4(HOST_LO, 77, HOST_HI, 9, 17);
-	feed(ft, &p, 1000, NULL);
+	feed_udp(ft, 77, 1000);
 	expect_stats(ft, 6, 5, 0, 0, 0, 1);
 	assert_int_equal(flowtab_stats(ft)->peak_active, 5);
 }
@@ -725,49 +739,38 @@ test_expire_active_order_budget_stop(void **state)
 {
 	struct sink_log log;
 	struct flowtab *ft = ft_new(16, 0, 500, 1000, &log);
-	struct pkt_view p[5];
-	uint16_t i;
 
 	(void)state;
-	for (i = 0; i < 5; i++)
-		p[i] = pv_v4(HOST_LO, (uint16_t)(i + 1), HOST_HI, 9, 17);
 	/* A (port 1) at 0, B at 100, C at 200 */
-	feed(ft, &p[0], 0, NULL);
-	feed(ft, &p[1], 100, NULL);
-	feed(ft, &p[2], 200, NULL);
-	feed(ft, &p[0], 300, NULL);		/* A: 2 packets, first 0 */
-	feed(ft, &p[3], 850, NULL);		/* D */
+	feed_udp(ft, 1, 0);
+	feed_udp(ft, 2, 100);
+	feed_udp(ft, 3, 200);
+	feed_udp(ft, 1, 300);			/* A: 2 packets, first 0 */
+	feed_udp(ft, 4, 850);			/* D */
 	/* C: 900 - 200 >= idle, ends on arrival; C' joins the FIFO last */
-	feed(ft, &p[2], 900, NULL);
+	feed_udp(ft, 3, 900);
 	assert_int_equal(log.n, 1);
-	assert_int_equal(log.recs[0].end_reason, FLOW_END_IDLE);
+	expect_end(&log.recs[0], FLOW_END_IDLE, 3);
 	/* FIFO: A (first 0), B (100), D (850), C' (900) */
 	assert_int_equal(flowtab_expire_active(ft, 999, 10), 0);
 	assert_int_equal(log.n, 1);
 	/* A and B are due at 1100 (1100, 1000); D (250) is not: stop there */
 	assert_int_equal(flowtab_expire_active(ft, 1100, 10), 2);
 	assert_int_equal(log.n, 3);
-	assert_int_equal(flow_src_port(&log.recs[1]), 1);
-	assert_int_equal(log.recs[1].end_reason, FLOW_END_ACTIVE);
-	assert_int_equal(log.recs[1].packets[0], 2);
-	assert_int_equal(flow_last_ms(&log.recs[1]), 300);
-	assert_int_equal(flow_src_port(&log.recs[2]), 2);
-	assert_int_equal(log.recs[2].end_reason, FLOW_END_ACTIVE);
+	expect_record(&log.recs[1], FLOW_END_ACTIVE, 1, 2, 0, 0, 300);
+	expect_end(&log.recs[2], FLOW_END_ACTIVE, 2);
 	/* at 1900 D (1050) and C' (1000) are both due: the budget counts */
 	assert_int_equal(flowtab_expire_active(ft, 1900, 0), 0);
 	assert_int_equal(flowtab_expire_active(ft, 1900, 1), 1);
 	assert_int_equal(log.n, 4);
-	assert_int_equal(flow_src_port(&log.recs[3]), 4);
+	expect_end(&log.recs[3], FLOW_END_ACTIVE, 4);
 	assert_int_equal(flowtab_expire_active(ft, 1900, 5), 1);
 	assert_int_equal(log.n, 5);
-	assert_int_equal(flow_src_port(&log.recs[4]), 3);
-	assert_int_equal(flow_first_ms(&log.recs[4]), 900);
-	assert_int_equal(log.recs[4].packets[0], 1);
-	assert_int_equal(log.recs[4].end_reason, FLOW_END_ACTIVE);
+	expect_record(&log.recs[4], FLOW_END_ACTIVE, 3, 1, 0, 900, 900);
 	assert_int_equal(flowtab_expire_active(ft, 10000, 5), 0); /* empty */
 	expect_stats(ft, 5, 1, 4, 0, 0, 0);
 	/* a clock behind the packet stamps never makes a flow due */
-	feed(ft, &p[4], 20000, NULL);
+	feed_udp(ft, 5, 20000);
 	assert_int_equal(flowtab_expire_active(ft, 19990, 5), 0);
 	assert_int_equal(flowtab_expire_idle(ft, 19990, 5), 0);
 	expect_stats(ft, 6, 1, 4, 0, 0, 1);
@@ -775,23 +778,49 @@ test_expire_active_order_budget_stop(void **state)
 
 /* ---- TCP end detection ------------------------------------------------- */
 
-/* Client HOST_LO:cport to server HOST_HI:80, and the server's replies. */
-static struct pkt_view
-cli(uint16_t cport, uint8_t flags)
+/*
+ * Feed a segment with flags at t, as feed_tcp(): from the client
+ * HOST_LO:cport to the server HOST_HI:80, or the server's reply.
+ */
+static struct flow *
+feed_cli(struct flowtab *ft, uint16_t cport, uint8_t flags, uint64_t t,
+    enum flow_dir *dir_out)
 {
 	struct pkt_view pv;
 
 	decode_tcp(HOST_LO, cport, HOST_HI, 80, flags, &pv);
-	return pv;
+	return feed_tcp(ft, &pv, t, dir_out);
 }
 
-static struct pkt_view
-srv(uint16_t cport, uint8_t flags)
+static struct flow *
+feed_srv(struct flowtab *ft, uint16_t cport, uint8_t flags, uint64_t t,
+    enum flow_dir *dir_out)
 {
 	struct pkt_view pv;
 
 	decode_tcp(HOST_HI, 80, HOST_LO, cport, flags, &pv);
-	return pv;
+	return feed_tcp(ft, &pv, t, dir_out);
+}
+
+/* SYN, SYN-ACK, ACK at t, t + 1, t + 2: one flow, which it returns. */
+static struct flow *
+tcp_handshake(struct flowtab *ft, uint16_t cport, uint64_t t)
+{
+	struct flow *f = feed_cli(ft, cport, SYN, t, NULL);
+
+	assert_ptr_equal(feed_srv(ft, cport, SYN | ACK, t + 1, NULL), f);
+	assert_ptr_equal(feed_cli(ft, cport, ACK, t + 2, NULL), f);
+	return f;
+}
+
+/* The client's FIN, the server's FIN, the last ACK at t..t + 2, all in f. */
+static void
+tcp_fin_exchange(struct flowtab *ft, const struct flow *f, uint16_t cport,
+    uint64_t t)
+{
+	assert_ptr_equal(feed_cli(ft, cport, FIN | ACK, t, NULL), f);
+	assert_ptr_equal(feed_srv(ft, cport, FIN | ACK, t + 1, NULL), f);
+	assert_ptr_equal(feed_cli(ft, cport, ACK, t + 2, NULL), f);
 }
 
 static void
@@ -799,35 +828,22 @@ test_tcp_end_off_fin_fin_nothing(void **state)
 {
 	struct sink_log log;
 	struct flowtab *ft = ft_new(16, 0, 10000, 100000, &log);
-	struct pkt_view p;
 	struct flow *f;
 
 	(void)state;
-	p = cli(40000, SYN);
-	f = feed_tcp(ft, &p, 0, NULL);
-	p = srv(40000, SYN | ACK);
-	assert_ptr_equal(feed_tcp(ft, &p, 1, NULL), f);
-	p = cli(40000, ACK);
-	assert_ptr_equal(feed_tcp(ft, &p, 2, NULL), f);
-	p = cli(40000, FIN | ACK);
-	assert_ptr_equal(feed_tcp(ft, &p, 3, NULL), f);
-	p = srv(40000, FIN | ACK);
-	assert_ptr_equal(feed_tcp(ft, &p, 4, NULL), f);
-	p = cli(40000, ACK);
-	assert_ptr_equal(feed_tcp(ft, &p, 5, NULL), f);
+	f = tcp_handshake(ft, 40000, 0);
+	tcp_fin_exchange(ft, f, 40000, 3);
 	assert_int_equal(f->tcp_flags[0], SYN | ACK | FIN);
 	assert_int_equal(f->tcp_flags[1], SYN | ACK | FIN);
 	/* no linger: only the idle timeout (10 s) ends it */
 	assert_int_equal(flowtab_expire_idle(ft, 5000, 10), 0);
 	/* and a new SYN is just another packet of the same flow */
-	p = cli(40000, SYN);
-	assert_ptr_equal(feed_tcp(ft, &p, 5001, NULL), f);
-	assert_int_equal(f->packets[0], 5);
-	assert_int_equal(f->packets[1], 2);
+	assert_ptr_equal(feed_cli(ft, 40000, SYN, 5001, NULL), f);
+	expect_packets(f, 5, 2);
 	assert_int_equal(log.n, 0);
 	flowtab_flush(ft, FLOW_END_FORCED);
 	assert_int_equal(log.n, 1);
-	assert_int_equal(log.recs[0].end_reason, FLOW_END_FORCED);
+	expect_end(&log.recs[0], FLOW_END_FORCED, 40000);
 	expect_stats_tcp(ft, 1, 0, 0, 0, 1, 0, 0);
 }
 
@@ -836,43 +852,28 @@ test_tcp_end_fin_both_ways_linger(void **state)
 {
 	struct sink_log log;
 	struct flowtab *ft = ft_new_tcp(16, 10000, 100000, 0, &log);
-	struct pkt_view p, u;
 	struct flow *f;
 	enum flow_dir dir;
 
 	(void)state;
-	u = pv_v4(HOST_LO, 7, HOST_HI, 9, 17);	/* an unrelated UDP flow */
-	p = cli(40000, SYN);
-	f = feed_tcp(ft, &p, 0, NULL);
-	p = srv(40000, SYN | ACK);
-	feed_tcp(ft, &p, 1, NULL);
-	p = cli(40000, ACK);
-	feed_tcp(ft, &p, 2, NULL);
-	feed(ft, &u, 5, NULL);
+	f = tcp_handshake(ft, 40000, 0);
+	feed_udp(ft, 7, 5);			/* an unrelated UDP flow */
 	/* FIN one way only: not closing, the 1 s linger does not apply */
-	p = cli(40000, FIN | ACK);
-	assert_ptr_equal(feed_tcp(ft, &p, 10, NULL), f);
+	assert_ptr_equal(feed_cli(ft, 40000, FIN | ACK, 10, NULL), f);
 	assert_int_equal(flowtab_expire_idle(ft, 1500, 10), 0);
 	/* the server's FIN: closing, last packet 20 */
-	p = srv(40000, FIN | ACK);
-	assert_ptr_equal(feed_tcp(ft, &p, 20, NULL), f);
+	assert_ptr_equal(feed_srv(ft, 40000, FIN | ACK, 20, NULL), f);
 	/* the final ACK still belongs to it: last packet 30 */
-	p = cli(40000, ACK);
-	assert_ptr_equal(feed_tcp(ft, &p, 30, &dir), f);
+	assert_ptr_equal(feed_cli(ft, 40000, ACK, 30, &dir), f);
 	assert_int_equal(dir, FLOW_DIR_SRC2DST);
-	assert_int_equal(f->packets[0], 4);	/* SYN, ACK, FIN, ACK */
-	assert_int_equal(f->packets[1], 2);	/* SYN-ACK, FIN */
+	/* client: SYN, ACK, FIN, ACK; server: SYN-ACK, FIN */
+	expect_packets(f, 4, 2);
 	/* 1029 - 30 = 999 < 1000 (default linger) */
 	assert_int_equal(flowtab_expire_idle(ft, 1029, 10), 0);
 	assert_int_equal(log.n, 0);
 	assert_int_equal(flowtab_expire_idle(ft, 1030, 10), 1);
 	assert_int_equal(log.n, 1);
-	assert_int_equal(log.recs[0].end_reason, FLOW_END_OF_FLOW);
-	assert_int_equal(flow_src_port(&log.recs[0]), 40000);
-	assert_int_equal(log.recs[0].packets[0], 4);
-	assert_int_equal(log.recs[0].packets[1], 2);
-	assert_int_equal(flow_first_ms(&log.recs[0]), 0);
-	assert_int_equal(flow_last_ms(&log.recs[0]), 30);
+	expect_record(&log.recs[0], FLOW_END_OF_FLOW, 40000, 4, 2, 0, 30);
 	/* the UDP flow (last 5, idle 10 s) is untouched */
 	expect_stats_tcp(ft, 2, 0, 0, 0, 0, 1, 1);
 }
@@ -882,24 +883,19 @@ test_tcp_end_rst_one_way(void **state)
 {
 	struct sink_log log;
 	struct flowtab *ft = ft_new_tcp(16, 300, 100000, 1000, &log);
-	struct pkt_view p;
 	struct flow *f;
 
 	(void)state;
-	p = cli(40001, SYN);
-	f = feed_tcp(ft, &p, 0, NULL);
-	p = srv(40001, RST | ACK);			/* refused */
-	assert_ptr_equal(feed_tcp(ft, &p, 1, NULL), f);
-	p = cli(40001, ACK);
-	assert_ptr_equal(feed_tcp(ft, &p, 2, NULL), f);
+	f = feed_cli(ft, 40001, SYN, 0, NULL);
+	/* refused */
+	assert_ptr_equal(feed_srv(ft, 40001, RST | ACK, 1, NULL), f);
+	assert_ptr_equal(feed_cli(ft, 40001, ACK, 2, NULL), f);
 	assert_int_equal(f->packets[0], 2);
 	/* idle (300) is below the linger: closing flows go at 300, reason 3 */
 	assert_int_equal(flowtab_expire_idle(ft, 301, 10), 0);	/* 299 */
 	assert_int_equal(flowtab_expire_idle(ft, 302, 10), 1);
 	assert_int_equal(log.n, 1);
-	assert_int_equal(log.recs[0].end_reason, FLOW_END_OF_FLOW);
-	assert_int_equal(log.recs[0].packets[0], 2);
-	assert_int_equal(log.recs[0].packets[1], 1);
+	expect_record(&log.recs[0], FLOW_END_OF_FLOW, 40001, 2, 1, 0, 2);
 	assert_int_equal(log.recs[0].tcp_flags[1], RST | ACK);
 	expect_stats_tcp(ft, 1, 0, 0, 0, 0, 1, 0);
 }
@@ -909,46 +905,25 @@ test_tcp_end_syn_starts_new_flow(void **state)
 {
 	struct sink_log log;
 	struct flowtab *ft = ft_new_tcp(16, 10000, 100000, 1000, &log);
-	struct pkt_view p;
 	struct flow *f, *g;
 	enum flow_dir dir;
 
 	(void)state;
-	p = cli(40002, SYN);
-	f = feed_tcp(ft, &p, 0, NULL);
-	p = srv(40002, SYN | ACK);
-	feed_tcp(ft, &p, 1, NULL);
-	p = cli(40002, ACK);
-	feed_tcp(ft, &p, 2, NULL);
-	p = cli(40002, FIN | ACK);
-	feed_tcp(ft, &p, 3, NULL);
-	p = srv(40002, FIN | ACK);
-	feed_tcp(ft, &p, 4, NULL);
-	p = cli(40002, ACK);
-	assert_ptr_equal(feed_tcp(ft, &p, 5, NULL), f);
+	f = tcp_handshake(ft, 40002, 0);
+	tcp_fin_exchange(ft, f, 40002, 3);
 	/* a SYN with ACK is no new connection: still the closing flow */
-	p = srv(40002, SYN | ACK);
-	assert_ptr_equal(feed_tcp(ft, &p, 50, NULL), f);
+	assert_ptr_equal(feed_srv(ft, 40002, SYN | ACK, 50, NULL), f);
 	assert_int_equal(log.n, 0);
 	/* the client's new SYN on the same ports ends the old flow first */
-	p = cli(40002, SYN);
-	g = feed_tcp(ft, &p, 100, &dir);
+	g = feed_cli(ft, 40002, SYN, 100, &dir);
 	assert_int_equal(log.n, 1);
-	assert_int_equal(log.recs[0].end_reason, FLOW_END_OF_FLOW);
 	/* client: SYN, ACK, FIN, ACK; server: SYN-ACK, FIN, SYN-ACK */
-	assert_int_equal(log.recs[0].packets[0], 4);
-	assert_int_equal(log.recs[0].packets[1], 3);
-	assert_int_equal(flow_last_ms(&log.recs[0]), 50);
+	expect_record(&log.recs[0], FLOW_END_OF_FLOW, 40002, 4, 3, 0, 50);
 	assert_int_equal(log.recs[0].tcp_flags[0], SYN | ACK | FIN);
-	assert_int_equal(dir, FLOW_DIR_SRC2DST);
-	assert_int_equal(flow_src_port(g), 40002);
-	assert_int_equal(g->packets[0], 1);
-	assert_int_equal(g->packets[1], 0);
-	assert_int_equal(flow_first_ms(g), 100);
+	expect_new_flow(g, dir, 40002, 100);
 	assert_int_equal(g->tcp_flags[0], SYN);
 	/* the new flow is an ordinary one: its SYN-ACK joins it */
-	p = srv(40002, SYN | ACK);
-	assert_ptr_equal(feed_tcp(ft, &p, 101, &dir), g);
+	assert_ptr_equal(feed_srv(ft, 40002, SYN | ACK, 101, &dir), g);
 	assert_int_equal(dir, FLOW_DIR_DST2SRC);
 	assert_int_equal(flowtab_expire_idle(ft, 5000, 10), 0);
 	expect_stats_tcp(ft, 2, 0, 0, 0, 0, 1, 1);
@@ -959,28 +934,20 @@ test_tcp_end_linger_on_arrival(void **state)
 {
 	struct sink_log log;
 	struct flowtab *ft = ft_new_tcp(16, 10000, 100000, 1000, &log);
-	struct pkt_view p;
 	struct flow *f;
 	enum flow_dir dir;
 
 	(void)state;
-	p = cli(40003, FIN | ACK);
-	f = feed_tcp(ft, &p, 1, NULL);
-	p = srv(40003, FIN | ACK);
-	feed_tcp(ft, &p, 2, NULL);			/* closing */
-	p = cli(40003, ACK);
-	assert_ptr_equal(feed_tcp(ft, &p, 1001, NULL), f);	/* 999 */
+	f = feed_cli(ft, 40003, FIN | ACK, 1, NULL);
+	feed_srv(ft, 40003, FIN | ACK, 2, NULL);		/* closing */
+	/* 1001 - 2 = 999 < linger: still the closing flow */
+	assert_ptr_equal(feed_cli(ft, 40003, ACK, 1001, NULL), f);
 	assert_int_equal(log.n, 0);
 	/* 2001 - 1001 = linger, no scan ran: it ends on arrival */
-	f = feed_tcp(ft, &p, 2001, &dir);
+	f = feed_cli(ft, 40003, ACK, 2001, &dir);
 	assert_int_equal(log.n, 1);
-	assert_int_equal(log.recs[0].end_reason, FLOW_END_OF_FLOW);
-	assert_int_equal(log.recs[0].packets[0], 2);
-	assert_int_equal(log.recs[0].packets[1], 1);
-	assert_int_equal(flow_last_ms(&log.recs[0]), 1001);
-	assert_int_equal(dir, FLOW_DIR_SRC2DST);
-	assert_int_equal(f->packets[0], 1);
-	assert_int_equal(flow_first_ms(f), 2001);
+	expect_record(&log.recs[0], FLOW_END_OF_FLOW, 40003, 2, 1, 1, 1001);
+	expect_new_flow(f, dir, 40003, 2001);
 	expect_stats_tcp(ft, 2, 0, 0, 0, 0, 1, 1);
 }
 
@@ -989,51 +956,37 @@ test_tcp_end_closing_order(void **state)
 {
 	struct sink_log log;
 	struct flowtab *ft = ft_new_tcp(16, 10000, 100000, 1000, &log);
-	struct pkt_view p;
 	struct flow *x;
 
 	(void)state;
 	/* X (40010) closes at 10, Y (40011) at 20 */
-	p = cli(40010, SYN);
-	x = feed_tcp(ft, &p, 0, NULL);
-	p = cli(40011, SYN);
-	feed_tcp(ft, &p, 1, NULL);
-	p = srv(40010, RST);
-	feed_tcp(ft, &p, 10, NULL);
-	p = srv(40011, RST);
-	feed_tcp(ft, &p, 20, NULL);
+	x = feed_cli(ft, 40010, SYN, 0, NULL);
+	feed_cli(ft, 40011, SYN, 1, NULL);
+	feed_srv(ft, 40010, RST, 10, NULL);
+	feed_srv(ft, 40011, RST, 20, NULL);
 	/* X's last packet at 30: it goes behind Y */
-	p = cli(40010, ACK);
-	assert_ptr_equal(feed_tcp(ft, &p, 30, NULL), x);
+	assert_ptr_equal(feed_cli(ft, 40010, ACK, 30, NULL), x);
 	assert_int_equal(flowtab_expire_idle(ft, 1025, 10), 1);	/* Y: 1005 */
 	assert_int_equal(log.n, 1);
-	assert_int_equal(flow_src_port(&log.recs[0]), 40011);
+	expect_end(&log.recs[0], FLOW_END_OF_FLOW, 40011);
 	assert_int_equal(flowtab_expire_idle(ft, 1030, 10), 1);	/* X */
-	assert_int_equal(flow_src_port(&log.recs[1]), 40010);
-	assert_int_equal(log.recs[1].end_reason, FLOW_END_OF_FLOW);
+	expect_end(&log.recs[1], FLOW_END_OF_FLOW, 40010);
 	/* checking an already closing flow moves it to the tail, closing */
-	p = cli(40020, SYN);
-	x = feed_tcp(ft, &p, 2000, NULL);
-	p = cli(40021, SYN);
-	feed_tcp(ft, &p, 2000, NULL);
-	p = srv(40020, RST);
-	feed_tcp(ft, &p, 2001, NULL);
-	p = srv(40021, RST);
-	feed_tcp(ft, &p, 2001, NULL);
+	x = feed_cli(ft, 40020, SYN, 2000, NULL);
+	feed_cli(ft, 40021, SYN, 2000, NULL);
+	feed_srv(ft, 40020, RST, 2001, NULL);
+	feed_srv(ft, 40021, RST, 2001, NULL);
 	flowtab_tcp_check_end(ft, x);
 	/* both due at 3001 (linger from 2001): Y first, X still closing */
 	assert_int_equal(flowtab_expire_idle(ft, 3001, 1), 1);
-	assert_int_equal(flow_src_port(&log.recs[2]), 40021);
+	expect_end(&log.recs[2], FLOW_END_OF_FLOW, 40021);
 	assert_int_equal(flowtab_expire_idle(ft, 3001, 1), 1);
-	assert_int_equal(flow_src_port(&log.recs[3]), 40020);
-	assert_int_equal(log.recs[3].end_reason, FLOW_END_OF_FLOW);
+	expect_end(&log.recs[3], FLOW_END_OF_FLOW, 40020);
 	/* a closing flow is still subject to the active scan (reason 2) */
-	p = cli(40030, SYN);
-	feed_tcp(ft, &p, 200000, NULL);
-	p = srv(40030, RST);
-	feed_tcp(ft, &p, 200001, NULL);
+	feed_cli(ft, 40030, SYN, 200000, NULL);
+	feed_srv(ft, 40030, RST, 200001, NULL);
 	assert_int_equal(flowtab_expire_active(ft, 300000, 10), 1);
-	assert_int_equal(log.recs[4].end_reason, FLOW_END_ACTIVE);
+	expect_end(&log.recs[4], FLOW_END_ACTIVE, 40030);
 	expect_stats_tcp(ft, 5, 0, 1, 0, 0, 4, 0);
 }
 
@@ -1042,40 +995,27 @@ test_tcp_end_flush_reasons(void **state)
 {
 	struct sink_log log;
 	struct flowtab *ft = ft_new_tcp(16, 10000, 100000, 1000, &log);
-	struct pkt_view p;
 	static const uint8_t want[5] = { FLOW_END_FORCED, FLOW_END_OF_FLOW,
 	    FLOW_END_FORCED, FLOW_END_OF_FLOW, FLOW_END_FORCED };
 	unsigned i;
 
 	(void)state;
-	p = pv_v4(HOST_LO, 1, HOST_HI, 9, 17);		/* A: UDP */
-	feed(ft, &p, 0, NULL);
-	p = cli(2, SYN);				/* B: reset */
-	feed_tcp(ft, &p, 1, NULL);
-	p = srv(2, RST | ACK);
-	feed_tcp(ft, &p, 2, NULL);
-	p = pv_v4(HOST_LO, 3, HOST_HI, 9, 17);		/* C: UDP */
-	feed(ft, &p, 3, NULL);
-	p = cli(4, SYN);				/* D: FIN both ways */
-	feed_tcp(ft, &p, 4, NULL);
-	p = cli(4, FIN | ACK);
-	feed_tcp(ft, &p, 5, NULL);
-	p = srv(4, FIN | ACK);
-	feed_tcp(ft, &p, 6, NULL);
-	p = cli(5, SYN);				/* E: open TCP */
-	feed_tcp(ft, &p, 7, NULL);
+	feed_udp(ft, 1, 0);				/* A: UDP */
+	feed_cli(ft, 2, SYN, 1, NULL);			/* B: reset */
+	feed_srv(ft, 2, RST | ACK, 2, NULL);
+	feed_udp(ft, 3, 3);				/* C: UDP */
+	feed_cli(ft, 4, SYN, 4, NULL);			/* D: FIN both ways */
+	feed_cli(ft, 4, FIN | ACK, 5, NULL);
+	feed_srv(ft, 4, FIN | ACK, 6, NULL);
+	feed_cli(ft, 5, SYN, 7, NULL);			/* E: open TCP */
 	flowtab_flush(ft, FLOW_END_FORCED);
 	assert_int_equal(log.n, 5);
-	for (i = 0; i < 5; i++) {
-		assert_int_equal(flow_src_port(&log.recs[i]), i + 1);
-		assert_int_equal(log.recs[i].end_reason, want[i]);
-	}
+	for (i = 0; i < 5; i++)
+		expect_end(&log.recs[i], want[i], (uint16_t)(i + 1));
 	expect_stats_tcp(ft, 5, 0, 0, 0, 3, 2, 0);
 	/* both lists are empty again: the table still works */
-	p = cli(2, SYN);
-	feed_tcp(ft, &p, 10, NULL);
-	p = srv(2, RST);
-	feed_tcp(ft, &p, 11, NULL);
+	feed_cli(ft, 2, SYN, 10, NULL);
+	feed_srv(ft, 2, RST, 11, NULL);
 	assert_int_equal(flowtab_expire_idle(ft, 1011, 10), 1);
 	expect_stats_tcp(ft, 6, 0, 0, 0, 3, 3, 0);
 }
@@ -1085,39 +1025,26 @@ test_tcp_end_full_table_evicts_closing(void **state)
 {
 	struct sink_log log;
 	struct flowtab *ft = ft_new_tcp(4, 10000, 100000, 1000, &log);
-	struct pkt_view p;
 
 	(void)state;
-	p = pv_v4(HOST_LO, 1, HOST_HI, 9, 17);		/* A: LRU tail */
-	feed(ft, &p, 0, NULL);
-	p = cli(2, SYN);				/* B */
-	feed_tcp(ft, &p, 1, NULL);
-	p = cli(3, SYN);				/* X */
-	feed_tcp(ft, &p, 2, NULL);
-	p = srv(3, RST);				/* X closes first */
-	feed_tcp(ft, &p, 3, NULL);
-	p = pv_v4(HOST_LO, 4, HOST_HI, 9, 17);		/* C: table full */
-	feed(ft, &p, 4, NULL);
-	p = srv(2, RST);				/* then B */
-	feed_tcp(ft, &p, 5, NULL);
+	feed_udp(ft, 1, 0);				/* A: LRU tail */
+	feed_cli(ft, 2, SYN, 1, NULL);			/* B */
+	feed_cli(ft, 3, SYN, 2, NULL);			/* X */
+	feed_srv(ft, 3, RST, 3, NULL);			/* X closes first */
+	feed_udp(ft, 4, 4);				/* C: table full */
+	feed_srv(ft, 2, RST, 5, NULL);			/* then B */
 	assert_int_equal(log.n, 0);
 	/* D, E: the closing flows go, oldest closed first, not A */
-	p = pv_v4(HOST_LO, 5, HOST_HI, 9, 17);
-	feed(ft, &p, 6, NULL);
+	feed_udp(ft, 5, 6);
 	assert_int_equal(log.n, 1);
-	assert_int_equal(flow_src_port(&log.recs[0]), 3);
-	assert_int_equal(log.recs[0].end_reason, FLOW_END_OF_FLOW);
-	p = pv_v4(HOST_LO, 6, HOST_HI, 9, 17);
-	feed(ft, &p, 7, NULL);
+	expect_end(&log.recs[0], FLOW_END_OF_FLOW, 3);
+	feed_udp(ft, 6, 7);
 	assert_int_equal(log.n, 2);
-	assert_int_equal(flow_src_port(&log.recs[1]), 2);
-	assert_int_equal(log.recs[1].end_reason, FLOW_END_OF_FLOW);
+	expect_end(&log.recs[1], FLOW_END_OF_FLOW, 2);
 	/* F: no closing flow left, the LRU tail A goes */
-	p = pv_v4(HOST_LO, 7, HOST_HI, 9, 17);
-	feed(ft, &p, 8, NULL);
+	feed_udp(ft, 7, 8);
 	assert_int_equal(log.n, 3);
-	assert_int_equal(flow_src_port(&log.recs[2]), 1);
-	assert_int_equal(log.recs[2].end_reason, FLOW_END_LACK_OF_RESOURCES);
+	expect_end(&log.recs[2], FLOW_END_LACK_OF_RESOURCES, 1);
 	expect_stats_tcp(ft, 7, 0, 0, 1, 0, 2, 4);
 	assert_int_equal(flowtab_stats(ft)->peak_active, 4);
 }
