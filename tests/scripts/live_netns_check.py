@@ -19,12 +19,14 @@
     live_netns_check.py ipfix CONN.ipfix CSV PROBE_STDERR
         The IPFIX stream the TCP sink received: flow data records == CSV
         rows == the "N exported" of the probe's summary, the same flowIds as
-        the CSV ids, the same packet counts per flow, and flowEndReason 4 (end
-        of input / shutdown) for at least one flow; its totals must equal the
-        summary's idle/active/at-end counts.
+        the CSV ids, the same packet counts per flow, the CSV's packets add up
+        to the summary's "M metered", and flowEndReason 4 (end of input /
+        shutdown) for at least one flow; its totals must equal the summary's
+        idle/active/at-end counts.
 
-Exit status 0 when the check passed, 1 when not (the reasons are printed, one
-per line, after "FAIL"-less indentation; the shell script prints the FAIL).
+Exit status 0 when the check passed (a one-line result on stdout), 1 when not
+(the reasons on stdout, indented, one per line, under the FAIL line that the
+shell script prints), 2 for bad usage.
 """
 import os
 import re
@@ -179,7 +181,8 @@ def cmd_ipfix(stream, csv_path, err_path):
         print("    cannot read the CSV: %s" % e)
         return 1
     with open(err_path, encoding="utf-8", errors="replace") as f:
-        summary = parse_summary(f.read())
+        err_text = f.read()
+    summary = parse_summary(err_text)
     rc, text, stderr = run_ipfixdump(stream)
     if rc != 0:
         print("    ipfixDump exit %d: %s" % (rc, stderr.strip()[:300]))
@@ -233,6 +236,14 @@ def cmd_ipfix(stream, csv_path, err_path):
     if bad:
         problems.append("%d flows with other packet counts at the "
                         "collector: %s" % (len(bad), "; ".join(bad[:3])))
+    m = re.search(r"streamprobe: packets: \d+ read, (\d+) metered", err_text)
+    if m is None:
+        problems.append("no \"packets: N read, M metered\" summary")
+    else:
+        total = sum(int(r["bidirectional_packets"]) for r in rows)
+        if total != int(m.group(1)):
+            problems.append("the CSV's flows hold %d packets, the summary "
+                            "says %s metered" % (total, m.group(1)))
     if reasons.get("4", 0) == 0:
         problems.append("no flow with flowEndReason 4 (end of input / "
                         "shutdown); reasons seen: %s" % reasons)
