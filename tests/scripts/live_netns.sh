@@ -368,6 +368,48 @@ check_sigterm() {
 }
 check_sigterm
 
+# ---- 5. kernel drops reported ---------------------------------------------------
+# The probe is frozen (SIGSTOP) with a small kernel buffer while frames arrive,
+# so the kernel must drop most of them.  Its drop counter then shows in the
+# status line, in the summary, and in the IPFIX statistics record:
+# ignoredPacketTotalCount = packets skipped by decode + kernel + interface
+# drops (RFC 7011 4.2, observed but not metered).
+check_drops() {
+	local cap=$tmp/demo.pcap dump last want
+	if ! probe_start drops --buffer-size 65536 --n-dissections 0 \
+		--export "ipfix+file://$tmp/drops.ipfix" --csv /dev/null; then
+		bad "drops: $msg"
+		return
+	fi
+	kill -STOP "$probe_pid"
+	msg=
+	replay "$cap" --topspeed --loop 200
+	local rrc=$? rmsg=$msg
+	kill -CONT "$probe_pid"
+	sleep 2.2	# two status lines after the thaw
+	probe_stop
+	capture_stats drops
+	last=$(grep '^streamprobe: status:' "$tmp/drops.err" | tail -1)
+	dump=$(timeout 60 ipfixDump --in "$tmp/drops.ipfix" --rfc5610 2>&1)
+	got=$(sed -n 's/.*ignoredPacketTotalCount *: *\([0-9]*\).*/\1/p' <<<"$dump" | tail -1)
+	skipped=$(sed -n 's/^streamprobe: packets: [0-9]* read, [0-9]* metered, \([0-9]*\) skipped.*/\1/p' "$tmp/drops.err")
+	want=$(( ${skipped:-0} + ${cap_kdrop:-0} + ${cap_ifdrop:-0} ))
+	if [ "$rrc" -ne 0 ]; then
+		bad "drops: $rmsg"
+	elif [ "$probe_rc" -ne 0 ]; then
+		bad "drops: probe exit $probe_rc: $(tail -c 300 "$tmp/drops.err")"
+	elif [ "${cap_kdrop:-0}" -le 0 ]; then
+		bad "drops: the kernel dropped nothing while the probe was frozen ($sent frames sent)"
+	elif ! grep -q "dropped ${cap_kdrop} by kernel" <<<"$last"; then
+		bad "drops: last status line does not show the $cap_kdrop kernel drops: $last"
+	elif [ "${got:-x}" != "$want" ]; then
+		bad "drops: IPFIX ignoredPacketTotalCount ${got:-missing}, expected $skipped skipped + $cap_kdrop + $cap_ifdrop dropped = $want"
+	else
+		ok "drops: $cap_kdrop of $sent frames dropped by the kernel while frozen: in the status line, the summary and ignoredPacketTotalCount ($want)"
+	fi
+}
+check_drops
+
 # ---- 4. --user nobody ---------------------------------------------------------
 # ids_ok PID: real, effective, saved and fs uid and gid are nobody's, and no
 # supplementary group of root's is left.  Prints the problem.
