@@ -10,6 +10,7 @@
 #    new CSV starts with its header, the new IPFIX file with its templates
 #    (ipfixDump decodes it alone).
 #  - SIGUSR1 logs the counters; --stats-interval logs status lines.
+#  - in the background every message goes to syslog (facility daemon).
 #  - Wall-clock active timeout: a flow that keeps sending is cut every
 #    --active-timeout seconds while it runs (expiration_id 1); with no packet
 #    after that, the last piece ends by idle timeout on the wall clock.
@@ -109,6 +110,50 @@ for f in "$tmp/d.ipfix.1" "$tmp/d.ipfix"; do
 		grep -q "sourceTransportPort" <<<"$out" && grep -qE "destinationTransportPort *: *$port_before" <<<"$out"; then ok; else
 		bad "sighup-ipfix: $f does not decode alone with its flows: $(tail -c 300 <<<"$out")"; fi
 done
+
+# ---- syslog in the background ----------------------------------------------
+# In a private mount namespace with its own /dev (a tmpfs holding /dev/null and
+# a /dev/log socket this test listens on), so nothing of the host's logging is
+# touched: the daemon's messages must arrive there as facility daemon (<30> is
+# daemon.info), and nothing on the terminal.
+cat >"$tmp/syslog_ns.sh" <<'NS'
+set -u
+probe=$1 dir=$2 port=$3
+mount -t tmpfs none /dev && mknod -m 666 /dev/null c 1 3 || exit 3
+python3 - "$dir/syslog.txt" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("/dev/log")
+open(sys.argv[1] + ".ready", "w").close()
+with open(sys.argv[1], "a") as out:
+    while True:
+        out.write(s.recv(65536).decode("utf-8", "replace") + "\n")
+        out.flush()
+PY
+listener=$!
+for i in $(seq 50); do [ -e "$dir/syslog.txt.ready" ] && break; sleep 0.1; done
+"$probe" -D -i lo --bpf "udp port $port" --pidfile "$dir/s.pid" \
+	--csv "$dir/s.csv" --stats-interval 1 >"$dir/s.out" 2>&1
+echo "$?" >"$dir/s.rc"
+sleep 1.5
+kill -USR1 "$(cat "$dir/s.pid")"
+sleep 0.5
+kill -TERM "$(cat "$dir/s.pid")"
+for i in $(seq 50); do [ -e "$dir/s.pid" ] || break; sleep 0.1; done
+kill "$listener"
+NS
+mkdir -p "$tmp/sl"
+if timeout 30 unshare -m --propagation private bash "$tmp/syslog_ns.sh" "$probe" "$tmp/sl" "$port" 2>"$tmp/sl.err"; then
+	log="$tmp/sl/syslog.txt"
+	if [ "$(cat "$tmp/sl/s.rc" 2>/dev/null)" = 0 ] && [ ! -s "$tmp/sl/s.out" ] &&
+		grep -qE '^<30>.* streamprobe\[[0-9]+\]: started, pid' "$log" &&
+		grep -qE '^<30>.*: status: packets' "$log" &&
+		grep -qE '^<30>.*: counters: flows' "$log" &&
+		grep -qE '^<30>.*: stopped, exit status 0' "$log"; then ok; else
+		bad "syslog: daemon messages missing: $(head -c 600 "$log" 2>&1) $(cat "$tmp/sl/s.out" 2>/dev/null)"; fi
+else
+	echo "note: no private mount namespace here ($(head -c 200 "$tmp/sl.err")), syslog not checked"
+fi
 
 # ---- foreground: status lines, SIGUSR1, wall-clock active timeout, SIGINT ----
 "$probe" -i lo --bpf "udp port $port" --idle-timeout 2 --active-timeout 2 \
