@@ -39,6 +39,8 @@ struct tmpl_field {
 	uint8_t		type;		/* enum ie_type */
 	uint8_t		family;		/* 0 both, 4 or 6 */
 	uint16_t	length;		/* wire length, or max for varlen */
+	uint8_t		fixed;		/* string/octetArray sent at length,
+					 * NUL-padded, not variable-length */
 	uint16_t	line;
 	char		name[TMPL_NAME_LEN];
 };

@@ -58,6 +58,7 @@ struct ipfix_field {
 	size_t			 off;		/* in the internal record */
 	uint16_t		 len;		/* wire length (varlen: max) */
 	bool			 numeric;	/* written from column_number() */
+	bool			 fixed_text;	/* string/octets at len, NUL-padded */
 };
 
 struct ipfix_layout {
@@ -372,6 +373,11 @@ build_layout(struct ipfix_exporter *x, struct ipfix_layout *lay, int family,
 		}
 		if ((ie = resolve_element(x, tf, errbuf, errlen)) == NULL)
 			return -1;
+		if (tf->fixed && column_type(tf->column) == COLT_LIST) {
+			snprintf(errbuf, errlen, "template %s line %u: a list column "
+			    "cannot be fixed-length", x->tmpl.path, tf->line);
+			return -1;
+		}
 		f = &lay->f[lay->n];
 		if (!exportrec_columns(tf, uniflow, f->col))
 			continue;
@@ -380,10 +386,11 @@ build_layout(struct ipfix_exporter *x, struct ipfix_layout *lay, int family,
 		    tf->type == IE_STRING)
 			x->ip_as_text = true;
 		f->tf = tf;
+		f->fixed_text = tf->fixed;
 		f->numeric = !ie_type_is_varlen(tf->type) &&
 		    tf->type != IE_IPV4_ADDRESS && tf->type != IE_IPV6_ADDRESS &&
 		    tf->type != IE_MAC_ADDRESS;
-		if (ie_type_is_varlen(tf->type)) {
+		if (ie_type_is_varlen(tf->type) && !tf->fixed) {
 			/* fbVarfield_t holds a size_t and a pointer. */
 			spec_pad8(spec, &ns, &off);
 			f->len = tf->length;
@@ -545,6 +552,16 @@ encode_field(struct ipfix_exporter *x, const struct ipfix_field *f,
 		return 0;
 	case IE_STRING:
 	case IE_OCTET_ARRAY:
+		if (f->fixed_text && v->type != COLT_LIST) {
+			/* In place; the record was zeroed: NUL padding. */
+			if (v->type == COLT_BYTES)
+				n = v->rawlen < f->len ? v->rawlen : f->len;
+			else
+				n = exportrec_text_cut(v->s, v->slen, f->len);
+			memcpy(p, v->type == COLT_BYTES ? (const void *)v->raw :
+			    (const void *)v->s, n);
+			return 0;
+		}
 		if (v->type == COLT_LIST) {
 			width = exportrec_list_width(f->col[0]);
 			n = v->n * width;
@@ -946,7 +963,7 @@ export_ipfix_open(const struct exporter_conf *conf,
 		}
 	}
 	for (i = 0; i < x->tmpl.n; i++)
-		if (ie_type_is_varlen(x->tmpl.f[i].type))
+		if (ie_type_is_varlen(x->tmpl.f[i].type) && !x->tmpl.f[i].fixed)
 			strings += x->tmpl.f[i].length;
 	if ((x->rec = calloc(1, max_rec + 8)) == NULL ||
 	    (x->strings = malloc(2 * strings + 64)) == NULL)

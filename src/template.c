@@ -170,10 +170,12 @@ tmpl_load(struct tmpl *t, const char *name_or_path, const char *dir,
 			t->enterprise = (uint32_t)v;
 			continue;
 		}
-		if (ntok < 4 || ntok > 5) {
+		if (ntok < 4 || ntok > 6 ||
+		    (ntok == 6 && strcmp(tok[5], "fixed") != 0)) {
 			fclose(fp);
 			return load_error(errbuf, errlen, t->path, lineno,
-			    "expected \"column element [pen:]id type [length]\"");
+			    "expected \"column element [pen:]id type [length "
+			    "[fixed]]\"");
 		}
 		if (t->n == TMPL_MAX_FIELDS) {
 			fclose(fp);
@@ -215,7 +217,7 @@ tmpl_load(struct tmpl *t, const char *name_or_path, const char *dir,
 		f->family = type == IE_IPV4_ADDRESS ? 4 : type == IE_IPV6_ADDRESS ?
 		    6 : 0;
 		f->length = (uint16_t)ie_type_size(type);
-		if (ntok == 5) {
+		if (ntok >= 5) {
 			if (parse_num(tok[4], 65534, &v) != 0 || v == 0) {
 				fclose(fp);
 				return load_error(errbuf, errlen, t->path, lineno,
@@ -223,6 +225,12 @@ tmpl_load(struct tmpl *t, const char *name_or_path, const char *dir,
 			}
 			f->length = (uint16_t)v;
 		}
+		if (ntok == 6 && !ie_type_is_varlen(type)) {
+			fclose(fp);
+			return load_error(errbuf, errlen, t->path, lineno,
+			    "\"fixed\" is for string and octetArray fields");
+		}
+		f->fixed = ntok == 6;
 		if (ie_type_is_varlen(type) && f->length == 0) {
 			fclose(fp);
 			return load_error(errbuf, errlen, t->path, lineno,

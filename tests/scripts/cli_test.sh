@@ -78,6 +78,22 @@ printf 'src_ip sourceIPv4Address 8 ipv4Address\nsrc_port x 29305:999 unsigned16\
 printf 'src_ip sourceIPv4Address 8 ipv4Address\napplication_name x ENT:1 string 10\n' >"$tmp/t4.tmpl"
 check template-unknown-column 2 "t1.tmpl line 3: unknown column \"bogus_col\"" -- "$probe" -r "$tmp/demo.pcap" --export ipfix+file://"$tmp/x.ipfix" --template "$tmp/t1.tmpl"
 check template-wrong-type 2 "t2.tmpl line 2: element 7 is unsigned16, not float64" -- "$probe" -r "$tmp/demo.pcap" --export ipfix+file://"$tmp/x.ipfix" --template "$tmp/t2.tmpl"
+# "fixed": a string sent at its template length, NUL-padded (ipfixDump shows
+# the value without the padding); only for strings and octet arrays, not lists.
+printf 'src_ip sourceIPv4Address 8 ipv4Address\nsrc_port sourceTransportPort 7 unsigned16 2 fixed\n' >"$tmp/t5.tmpl"
+check template-fixed-number 2 't5.tmpl line 2: "fixed" is for string and octetArray fields' -- "$probe" -r "$tmp/demo.pcap" --export ipfix+file://"$tmp/x.ipfix" --template "$tmp/t5.tmpl"
+printf 'src_ip sourceIPv4Address 8 ipv4Address\napplication_name applicationName 96 string 16 fixd\n' >"$tmp/t6.tmpl"
+check template-fixed-typo 2 't6.tmpl line 2: expected "column element \[pen:\]id type \[length \[fixed\]\]"' -- "$probe" -r "$tmp/demo.pcap" --export ipfix+file://"$tmp/x.ipfix" --template "$tmp/t6.tmpl"
+printf 'enterprise 32473\nsrc_ip sourceIPv4Address 8 ipv4Address\nsplt_ps x ENT:48 octetArray 20 fixed\n' >"$tmp/t7.tmpl"
+check template-fixed-list 2 't7.tmpl line 3: a list column cannot be fixed-length' -- "$probe" -r "$tmp/demo.pcap" --splt 4 --export ipfix+file://"$tmp/x.ipfix" --template "$tmp/t7.tmpl"
+printf 'src_ip sourceIPv4Address 8 ipv4Address\nsrc_port sourceTransportPort 7 unsigned16\napplication_name applicationName 96 string 16 fixed\n' >"$tmp/t8.tmpl"
+check template-fixed 0 "" -- "$probe" -r "$tmp/demo.pcap" --export ipfix+file://"$tmp/fixed.ipfix" --template "$tmp/t8.tmpl" --csv "$tmp/fixed.csv"
+if ! ipfixDump --in "$tmp/fixed.ipfix" --rfc5610 >"$tmp/fixed.dump" 2>&1 ||
+	! grep -q "id:    96  type: string    len:    16" "$tmp/fixed.dump" ||
+	[ "$(grep -c 'applicationName : (len: [0-9]*) [A-Za-z]' "$tmp/fixed.dump")" -lt "$(($(wc -l <"$tmp/fixed.csv") - 1))" ]; then
+	echo "FAIL template-fixed: fixed-length applicationName not decoded: $(grep applicationName "$tmp/fixed.dump" | head -3)"
+	fail=$((fail + 1))
+fi
 check template-unknown-element 2 "t3.tmpl line 2: reverse element 999 is not a known IANA element" -- "$probe" -r "$tmp/demo.pcap" --export ipfix+file://"$tmp/x.ipfix" --template "$tmp/t3.tmpl"
 check template-ent-before-enterprise 2 "t4.tmpl line 2: ENT used before" -- "$probe" -r "$tmp/demo.pcap" --export ipfix+file://"$tmp/x.ipfix" --template "$tmp/t4.tmpl"
 check udp-record-too-big 2 "records can reach" -- "$probe" -r "$tmp/demo.pcap" --statistics --splt 255 --template nfstream --export ipfix+udp://127.0.0.1:4739

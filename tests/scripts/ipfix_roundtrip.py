@@ -88,10 +88,12 @@ EXPORT_ONLY = ("flow_end_reason", "biflow_direction", "application_id",
 
 
 class Field:
-    def __init__(self, column, element, pen, ie, typ, length, line):
+    def __init__(self, column, element, pen, ie, typ, length, line,
+                 fixed=False):
         self.column, self.element, self.pen, self.id = column, element, pen, ie
         self.type, self.length, self.line = typ, length, line
-        if typ in ("string", "octetArray"):
+        self.fixed = fixed
+        if typ in ("string", "octetArray") and not fixed:
             self.wire_len = VARLEN
         else:
             self.wire_len = length if length else TYPE_SIZE[typ]
@@ -99,7 +101,8 @@ class Field:
 
 
 def parse_template(path):
-    """The template file: `column element [pen:]id type [length]` lines."""
+    """The template file: `column element [pen:]id type [length [fixed]]`
+    lines."""
     fields, ent = [], None
     with open(path) as f:
         for n, line in enumerate(f, 1):
@@ -116,7 +119,8 @@ def parse_template(path):
                 pen = ent if pen == "ENT" else int(pen)
             else:
                 pen, num = 0, ident
-            fields.append(Field(col, elem, pen, int(num), typ, length, n))
+            fields.append(Field(col, elem, pen, int(num), typ, length, n,
+                                len(line) > 5 and line[5] == "fixed"))
     return fields
 
 
