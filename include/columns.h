@@ -68,6 +68,13 @@ enum col_id {
 	COL_COUNT
 };
 
+/* A numeric column's value; its type is column_type(). */
+union col_num {
+	uint64_t	u;
+	int64_t		i;
+	double		d;
+};
+
 /* What an output needs to read a finished flow. */
 struct flow_view {
 	const struct flow		*flow;
@@ -78,12 +85,17 @@ struct flow_view {
 	/* Statistics of the three directions, computed once by
 	 * flow_view_prepare(); NULL without --statistics. */
 	const struct feat_summary	*summary;
+	/* Every numeric column, indexed by col_id, filled once by
+	 * flow_view_prepare(): readers look values up, no per-column code. */
+	const union col_num		*num;
 	bool				 no_text;	/* binary exporters: skip
 							 * text of IP/MAC */
 };
 
-/* Fill the per-flow caches a view's readers share (summary[3]). */
-void flow_view_prepare(struct flow_view *v, struct feat_summary summary[3]);
+/* Fill the per-flow caches a view's readers share (summary[3], num[]);
+ * every reader below needs it done. */
+void flow_view_prepare(struct flow_view *v, struct feat_summary summary[3],
+    union col_num num[COL_COUNT]);
 
 struct col_value {
 	enum col_type	 type;
@@ -116,19 +128,26 @@ int column_by_name(const char *name);
  */
 int column_for_direction(enum col_id col, int reverse);
 enum col_type column_type(enum col_id id);
+/* UINT, INT or DOUBLE: the column's value is in flow_view.num[id]. */
+bool column_is_number(enum col_id id);
 enum col_group column_group(enum col_id id);
 void colset_init(struct colset *cs, bool tunnels, bool statistics, bool splt,
     bool l7);
 void column_value(const struct flow_view *v, enum col_id id,
     struct col_value *out);
 
-/*
- * Numeric columns without the text machinery (binary exporters' hot path):
- * returns COLT_UINT, COLT_INT or COLT_DOUBLE with the value in *u, *i or
- * *d, or -1 when the column is not a number.
- */
-int column_number(const struct flow_view *v, enum col_id id, uint64_t *u,
-    int64_t *i, double *d);
+
+/* A numeric column's value, from the view's row (hot path of the binary
+ * exporters: no per-column code). */
+static inline void
+column_number_value(const struct flow_view *v, enum col_id id,
+    struct col_value *out)
+{
+	out->type = column_type(id);
+	out->u = v->num[id].u;
+	out->i = v->num[id].i;
+	out->d = v->num[id].d;
+}
 
 /* NFStream's expiration_id for an end reason (0 idle, 1 active, -1 other). */
 int column_expiration_id(int end_reason);

@@ -174,32 +174,34 @@ column_for_direction(enum col_id col, int reverse)
 	return col;
 }
 
+/* Types of the columns that are not unsigned integers (COLT_UINT is 0). */
+#define STAT_DOUBLES(base)						\
+	[(base) + 1] = COLT_DOUBLE, [(base) + 2] = COLT_DOUBLE,		\
+	[(base) + 5] = COLT_DOUBLE, [(base) + 6] = COLT_DOUBLE,		\
+	[(base) + 9] = COLT_DOUBLE, [(base) + 10] = COLT_DOUBLE
+
+static const uint8_t col_types[COL_COUNT] = {
+	[COL_EXPIRATION_ID] = COLT_INT,
+	[COL_SRC_IP] = COLT_STRING, [COL_SRC_MAC] = COLT_STRING,
+	[COL_SRC_OUI] = COLT_STRING, [COL_DST_IP] = COLT_STRING,
+	[COL_DST_MAC] = COLT_STRING, [COL_DST_OUI] = COLT_STRING,
+	[COL_SPLT_DIRECTION] = COLT_LIST, [COL_SPLT_PS] = COLT_LIST,
+	[COL_SPLT_PIAT_MS] = COLT_LIST,
+	[COL_APPLICATION_NAME] = COLT_STRING,
+	[COL_APPLICATION_CATEGORY_NAME] = COLT_STRING,
+	[COL_REQUESTED_SERVER_NAME] = COLT_STRING,
+	[COL_CLIENT_FINGERPRINT] = COLT_STRING,
+	[COL_SERVER_FINGERPRINT] = COLT_STRING,
+	[COL_USER_AGENT] = COLT_STRING, [COL_CONTENT_TYPE] = COLT_STRING,
+	[COL_APPLICATION_ID] = COLT_BYTES,
+	STAT_DOUBLES(COL_PS_FIRST),
+	STAT_DOUBLES(COL_PIAT_FIRST),
+};
+
 enum col_type
 column_type(enum col_id id)
 {
-	switch (id) {
-	case COL_EXPIRATION_ID:
-		return COLT_INT;
-	case COL_SRC_IP: case COL_SRC_MAC: case COL_SRC_OUI:
-	case COL_DST_IP: case COL_DST_MAC: case COL_DST_OUI:
-		return COLT_STRING;
-	case COL_SPLT_DIRECTION: case COL_SPLT_PS: case COL_SPLT_PIAT_MS:
-		return COLT_LIST;
-	case COL_APPLICATION_NAME: case COL_APPLICATION_CATEGORY_NAME:
-	case COL_REQUESTED_SERVER_NAME: case COL_CLIENT_FINGERPRINT:
-	case COL_SERVER_FINGERPRINT: case COL_USER_AGENT: case COL_CONTENT_TYPE:
-		return COLT_STRING;
-	case COL_APPLICATION_ID:
-		return COLT_BYTES;
-	default:
-		break;
-	}
-	if (id >= COL_PS_FIRST && id <= COL_PIAT_LAST) {
-		int m = (id - COL_PS_FIRST) % 4;
-
-		return (m == 1 || m == 2) ? COLT_DOUBLE : COLT_UINT;
-	}
-	return COLT_UINT;
+	return (enum col_type)col_types[id];
 }
 
 void
@@ -310,37 +312,6 @@ value_mac(const uint8_t *m, unsigned len, struct col_value *out)
 	set_str(out, len);	/* 17 for the MAC, 8 for the OUI */
 }
 
-static void
-value_stat(const struct flow_view *v, enum col_id id, struct col_value *out)
-{
-	const struct feat_stats *st = flowfeat_stats(v->feat, v->ext);
-	struct feat_summary s;
-	int k, d, m;
-
-	if (id >= COL_FLAGS_FIRST) {
-		k = id - COL_FLAGS_FIRST;
-		out->type = COLT_UINT;
-		out->u = st ? st->tcp_flags[k / FEAT_TCP_FLAGS][k % FEAT_TCP_FLAGS] : 0;
-		return;
-	}
-	k = id < COL_PIAT_FIRST ? id - COL_PS_FIRST : id - COL_PIAT_FIRST;
-	d = k / 4;
-	m = k % 4;
-	if (v->summary != NULL)
-		s = v->summary[d];
-	else if (st != NULL)
-		flowfeat_summary(st, v->flow, (enum feat_dir)d, &s);
-	else
-		memset(&s, 0, sizeof(s));
-	out->type = column_type(id);
-	if (id < COL_PIAT_FIRST) {
-		out->u = m == 0 ? s.min_ps : s.max_ps;
-		out->d = m == 1 ? s.mean_ps : s.stddev_ps;
-	} else {
-		out->u = m == 0 ? s.min_piat_ms : s.max_piat_ms;
-		out->d = m == 1 ? s.mean_piat_ms : s.stddev_piat_ms;
-	}
-}
 
 static void
 value_text(const struct dpi_text *t, struct col_value *out)
@@ -366,14 +337,6 @@ value_l7(const struct flow_view *v, enum col_id id, struct col_value *out)
 		out->type = COLT_STRING;
 		out->s = r->category_name != NULL ? r->category_name : "";
 		out->slen = (unsigned)strlen(out->s);
-		break;
-	case COL_APPLICATION_IS_GUESSED:
-		out->type = COLT_UINT;
-		out->u = (uint64_t)r->guessed;
-		break;
-	case COL_APPLICATION_CONFIDENCE:
-		out->type = COLT_UINT;
-		out->u = (uint64_t)r->confidence;
 		break;
 	case COL_REQUESTED_SERVER_NAME:
 		value_text(&r->str[DPI_SERVER_NAME], out);
@@ -411,18 +374,94 @@ value_app_id(const struct flow_view *v, struct col_value *out)
 	out->rawlen = 5;
 }
 
+bool
+column_is_number(enum col_id id)
+{
+	enum col_type t = (enum col_type)col_types[id];
+
+	return t == COLT_UINT || t == COLT_INT || t == COLT_DOUBLE;
+}
+
+/* The statistics columns of one direction: min, mean, stddev, max. */
+static void
+fill_stat_numbers(union col_num *n, const struct feat_summary *s)
+{
+	n[COL_PS_FIRST].u = s->min_ps;
+	n[COL_PS_FIRST + 1].d = s->mean_ps;
+	n[COL_PS_FIRST + 2].d = s->stddev_ps;
+	n[COL_PS_FIRST + 3].u = s->max_ps;
+	n[COL_PIAT_FIRST].u = s->min_piat_ms;
+	n[COL_PIAT_FIRST + 1].d = s->mean_piat_ms;
+	n[COL_PIAT_FIRST + 2].d = s->stddev_piat_ms;
+	n[COL_PIAT_FIRST + 3].u = s->max_piat_ms;
+}
+
+/*
+ * Every numeric column in one straight pass.  Binary exporters write ~90
+ * numbers a record; looking each up here instead of dispatching per column
+ * is what keeps their encoding cheap.
+ */
+static void
+fill_numbers(const struct flow_view *v, union col_num *n)
+{
+	static const struct feat_summary none;
+	const struct flow *f = v->flow;
+	const struct feat_stats *st = flowfeat_stats(v->feat, v->ext);
+	int src = f->src_end, rev = FLOW_DIR_DST2SRC, d, k;
+
+	n[COL_ID].u = v->id;
+	n[COL_EXPIRATION_ID].i = column_expiration_id(f->end_reason);
+	n[COL_SRC_PORT].u = f->key.port[src];
+	n[COL_DST_PORT].u = f->key.port[!src];
+	n[COL_PROTOCOL].u = f->key.protocol;
+	n[COL_IP_VERSION].u = f->key.ip_version;
+	n[COL_VLAN_ID].u = f->key.vlan_id;
+	n[COL_TUNNEL_ID].u = f->key.tunnel_id;
+	n[COL_BI_FIRST_SEEN].u = flow_first_ms(f);
+	n[COL_BI_LAST_SEEN].u = flow_last_ms(f);
+	n[COL_BI_DURATION].u = flow_last_ms(f) - flow_first_ms(f);
+	n[COL_BI_PACKETS].u = flow_packets(f);
+	n[COL_BI_BYTES].u = f->bytes[0] + f->bytes[1];
+	n[COL_S2D_FIRST_SEEN].u = f->first_ms[FLOW_DIR_SRC2DST];
+	n[COL_S2D_LAST_SEEN].u = f->last_ms[FLOW_DIR_SRC2DST];
+	n[COL_S2D_DURATION].u = f->last_ms[0] - f->first_ms[0];
+	n[COL_S2D_PACKETS].u = f->packets[FLOW_DIR_SRC2DST];
+	n[COL_S2D_BYTES].u = f->bytes[FLOW_DIR_SRC2DST];
+	n[COL_D2S_FIRST_SEEN].u = f->first_ms[rev];
+	n[COL_D2S_LAST_SEEN].u = f->last_ms[rev];
+	n[COL_D2S_DURATION].u = f->last_ms[rev] - f->first_ms[rev];
+	n[COL_D2S_PACKETS].u = f->packets[rev];
+	n[COL_D2S_BYTES].u = f->bytes[rev];
+	n[COL_FLOW_END_REASON].u = f->end_reason;
+	n[COL_BIFLOW_DIRECTION].u = 1;
+	n[COL_SRC2DST_TCP_FLAGS].u = f->tcp_flags[FLOW_DIR_SRC2DST];
+	n[COL_DST2SRC_TCP_FLAGS].u = f->tcp_flags[FLOW_DIR_DST2SRC];
+	n[COL_APPLICATION_IS_GUESSED].u = v->l7 ? (uint64_t)v->l7->guessed : 0;
+	n[COL_APPLICATION_CONFIDENCE].u = v->l7 ?
+	    (uint64_t)v->l7->confidence : 0;
+	for (d = 0; d < FEAT_DIRS; d++)
+		fill_stat_numbers(n + 4 * d, v->summary ? &v->summary[d] : &none);
+	for (k = 0; k < FEAT_DIRS * FEAT_TCP_FLAGS; k++)
+		n[COL_FLAGS_FIRST + k].u = st ?
+		    st->tcp_flags[k / FEAT_TCP_FLAGS][k % FEAT_TCP_FLAGS] : 0;
+}
+
 void
-flow_view_prepare(struct flow_view *v, struct feat_summary summary[3])
+flow_view_prepare(struct flow_view *v, struct feat_summary summary[3],
+    union col_num num[COL_COUNT])
 {
 	const struct feat_stats *st = flowfeat_stats(v->feat, v->ext);
 	int d;
 
 	v->summary = NULL;
-	if (st == NULL)
-		return;
-	for (d = 0; d < FEAT_DIRS; d++)
-		flowfeat_summary(st, v->flow, (enum feat_dir)d, &summary[d]);
-	v->summary = summary;
+	if (st != NULL) {
+		for (d = 0; d < FEAT_DIRS; d++)
+			flowfeat_summary(st, v->flow, (enum feat_dir)d,
+			    &summary[d]);
+		v->summary = summary;
+	}
+	fill_numbers(v, num);
+	v->num = num;
 }
 
 static void
@@ -449,19 +488,17 @@ column_value(const struct flow_view *v, enum col_id id, struct col_value *out)
 {
 	const struct flow *f = v->flow;
 	int src = f->src_end, dst = !f->src_end;
-	int rev = FLOW_DIR_DST2SRC;
 
-	out->type = COLT_UINT;
 	out->raw = NULL;
 	out->rawlen = 0;
+	if (column_is_number(id)) {
+		out->type = column_type(id);
+		out->u = v->num[id].u;
+		out->i = v->num[id].i;
+		out->d = v->num[id].d;
+		return;
+	}
 	switch (id) {
-	case COL_ID:
-		out->u = v->id;
-		break;
-	case COL_EXPIRATION_ID:
-		out->type = COLT_INT;
-		out->i = column_expiration_id(f->end_reason);
-		break;
 	case COL_SRC_IP:
 		value_ip(f, src, v->no_text, out);
 		break;
@@ -480,164 +517,17 @@ column_value(const struct flow_view *v, enum col_id id, struct col_value *out)
 	case COL_DST_OUI:
 		value_mac(f->dst_mac, 8, out);
 		break;
-	case COL_SRC_PORT:
-		out->u = f->key.port[src];
-		break;
-	case COL_DST_PORT:
-		out->u = f->key.port[dst];
-		break;
-	case COL_PROTOCOL:
-		out->u = f->key.protocol;
-		break;
-	case COL_IP_VERSION:
-		out->u = f->key.ip_version;
-		break;
-	case COL_VLAN_ID:
-		out->u = f->key.vlan_id;
-		break;
-	case COL_TUNNEL_ID:
-		out->u = f->key.tunnel_id;
-		break;
-	case COL_BI_FIRST_SEEN:
-	case COL_S2D_FIRST_SEEN:
-		out->u = flow_first_ms(f);
-		break;
-	case COL_BI_LAST_SEEN:
-		out->u = flow_last_ms(f);
-		break;
-	case COL_BI_DURATION:
-		out->u = flow_last_ms(f) - flow_first_ms(f);
-		break;
-	case COL_BI_PACKETS:
-		out->u = flow_packets(f);
-		break;
-	case COL_BI_BYTES:
-		out->u = f->bytes[0] + f->bytes[1];
-		break;
-	case COL_S2D_LAST_SEEN:
-		out->u = f->last_ms[FLOW_DIR_SRC2DST];
-		break;
-	case COL_S2D_DURATION:
-		out->u = f->last_ms[0] - f->first_ms[0];
-		break;
-	case COL_S2D_PACKETS:
-		out->u = f->packets[FLOW_DIR_SRC2DST];
-		break;
-	case COL_S2D_BYTES:
-		out->u = f->bytes[FLOW_DIR_SRC2DST];
-		break;
-	case COL_D2S_FIRST_SEEN:
-		out->u = f->first_ms[rev];
-		break;
-	case COL_D2S_LAST_SEEN:
-		out->u = f->last_ms[rev];
-		break;
-	case COL_D2S_DURATION:
-		out->u = f->last_ms[rev] - f->first_ms[rev];
-		break;
-	case COL_D2S_PACKETS:
-		out->u = f->packets[rev];
-		break;
-	case COL_D2S_BYTES:
-		out->u = f->bytes[rev];
-		break;
 	case COL_SPLT_DIRECTION:
 	case COL_SPLT_PS:
 	case COL_SPLT_PIAT_MS:
 		value_splt(v, id, out);
 		break;
-	case COL_FLOW_END_REASON:
-		out->u = f->end_reason;
-		break;
-	case COL_BIFLOW_DIRECTION:
-		out->u = 1;
-		break;
-	case COL_SRC2DST_TCP_FLAGS:
-		out->u = f->tcp_flags[FLOW_DIR_SRC2DST];
-		break;
-	case COL_DST2SRC_TCP_FLAGS:
-		out->u = f->tcp_flags[FLOW_DIR_DST2SRC];
-		break;
 	case COL_APPLICATION_ID:
 		value_app_id(v, out);
 		break;
 	default:
-		if (id >= COL_PS_FIRST && id <= COL_FLAGS_LAST)
-			value_stat(v, id, out);
-		else if (id >= COL_APPLICATION_NAME)
-			value_l7(v, id, out);
+		value_l7(v, id, out);
 		break;
 	}
 }
 
-int
-column_number(const struct flow_view *v, enum col_id id, uint64_t *u,
-    int64_t *i, double *d)
-{
-	const struct flow *f = v->flow;
-	const struct feat_summary *s;
-	const struct feat_stats *st;
-	int k, m;
-
-	if (id >= COL_PS_FIRST && id <= COL_PIAT_LAST && v->summary != NULL) {
-		k = id < COL_PIAT_FIRST ? id - COL_PS_FIRST : id - COL_PIAT_FIRST;
-		s = &v->summary[k / 4];
-		m = k % 4;
-		if (m == 1 || m == 2) {
-			*d = id < COL_PIAT_FIRST ? (m == 1 ? s->mean_ps :
-			    s->stddev_ps) : (m == 1 ? s->mean_piat_ms :
-			    s->stddev_piat_ms);
-			return COLT_DOUBLE;
-		}
-		*u = id < COL_PIAT_FIRST ? (m == 0 ? s->min_ps : s->max_ps) :
-		    (m == 0 ? s->min_piat_ms : s->max_piat_ms);
-		return COLT_UINT;
-	}
-	if (id >= COL_FLAGS_FIRST && id <= COL_FLAGS_LAST) {
-		st = flowfeat_stats(v->feat, v->ext);
-		k = id - COL_FLAGS_FIRST;
-		*u = st ? st->tcp_flags[k / FEAT_TCP_FLAGS][k % FEAT_TCP_FLAGS] : 0;
-		return COLT_UINT;
-	}
-	switch (id) {
-	case COL_ID: *u = v->id; return COLT_UINT;
-	case COL_EXPIRATION_ID:
-		*i = column_expiration_id(f->end_reason);
-		return COLT_INT;
-	case COL_SRC_PORT: *u = f->key.port[f->src_end]; return COLT_UINT;
-	case COL_DST_PORT: *u = f->key.port[!f->src_end]; return COLT_UINT;
-	case COL_PROTOCOL: *u = f->key.protocol; return COLT_UINT;
-	case COL_IP_VERSION: *u = f->key.ip_version; return COLT_UINT;
-	case COL_VLAN_ID: *u = f->key.vlan_id; return COLT_UINT;
-	case COL_TUNNEL_ID: *u = f->key.tunnel_id; return COLT_UINT;
-	case COL_BI_FIRST_SEEN:
-	case COL_S2D_FIRST_SEEN: *u = flow_first_ms(f); return COLT_UINT;
-	case COL_BI_LAST_SEEN: *u = flow_last_ms(f); return COLT_UINT;
-	case COL_BI_DURATION:
-		*u = flow_last_ms(f) - flow_first_ms(f);
-		return COLT_UINT;
-	case COL_BI_PACKETS: *u = flow_packets(f); return COLT_UINT;
-	case COL_BI_BYTES: *u = f->bytes[0] + f->bytes[1]; return COLT_UINT;
-	case COL_S2D_LAST_SEEN: *u = f->last_ms[0]; return COLT_UINT;
-	case COL_S2D_DURATION: *u = f->last_ms[0] - f->first_ms[0]; return COLT_UINT;
-	case COL_S2D_PACKETS: *u = f->packets[0]; return COLT_UINT;
-	case COL_S2D_BYTES: *u = f->bytes[0]; return COLT_UINT;
-	case COL_D2S_FIRST_SEEN: *u = f->first_ms[1]; return COLT_UINT;
-	case COL_D2S_LAST_SEEN: *u = f->last_ms[1]; return COLT_UINT;
-	case COL_D2S_DURATION: *u = f->last_ms[1] - f->first_ms[1]; return COLT_UINT;
-	case COL_D2S_PACKETS: *u = f->packets[1]; return COLT_UINT;
-	case COL_D2S_BYTES: *u = f->bytes[1]; return COLT_UINT;
-	case COL_FLOW_END_REASON: *u = f->end_reason; return COLT_UINT;
-	case COL_BIFLOW_DIRECTION: *u = 1; return COLT_UINT;
-	case COL_SRC2DST_TCP_FLAGS: *u = f->tcp_flags[0]; return COLT_UINT;
-	case COL_DST2SRC_TCP_FLAGS: *u = f->tcp_flags[1]; return COLT_UINT;
-	case COL_APPLICATION_IS_GUESSED:
-		*u = v->l7 ? (uint64_t)v->l7->guessed : 0;
-		return COLT_UINT;
-	case COL_APPLICATION_CONFIDENCE:
-		*u = v->l7 ? (uint64_t)v->l7->confidence : 0;
-		return COLT_UINT;
-	default:
-		return -1;
-	}
-}

@@ -57,7 +57,7 @@ struct ipfix_field {
 	int			 col[2];	/* forward, reverse record */
 	size_t			 off;		/* in the internal record */
 	uint16_t		 len;		/* wire length (varlen: max) */
-	bool			 numeric;	/* written from column_number() */
+	bool			 numeric;	/* read from flow_view.num[] */
 	bool			 fixed_text;	/* string/octets at len, NUL-padded */
 };
 
@@ -389,7 +389,9 @@ build_layout(struct ipfix_exporter *x, struct ipfix_layout *lay, int family,
 		f->fixed_text = tf->fixed;
 		f->numeric = !ie_type_is_varlen(tf->type) &&
 		    tf->type != IE_IPV4_ADDRESS && tf->type != IE_IPV6_ADDRESS &&
-		    tf->type != IE_MAC_ADDRESS;
+		    tf->type != IE_MAC_ADDRESS &&
+		    column_is_number((enum col_id)f->col[0]) &&
+		    (f->col[1] < 0 || column_is_number((enum col_id)f->col[1]));
 		if (ie_type_is_varlen(tf->type) && !tf->fixed) {
 			/* fbVarfield_t holds a size_t and a pointer. */
 			spec_pad8(spec, &ns, &off);
@@ -639,16 +641,12 @@ append_flow_record(struct ipfix_exporter *x, const struct ipfix_layout *lay,
 	for (i = 0; i < lay->n; i++) {
 		const struct ipfix_field *f = &lay->f[i];
 
-		/* Numbers take the lean path; text, lists, addresses the full
-		 * column value. */
-		if (f->numeric) {
-			x->val.type = column_number(v, f->col[reverse], &x->val.u,
-			    &x->val.i, &x->val.d);
-			if ((int)x->val.type < 0)
-				column_value(v, f->col[reverse], &x->val);
-		} else {
+		/* Numbers straight from the view's row; text, lists and
+		 * addresses through column_value(). */
+		if (f->numeric)
+			column_number_value(v, f->col[reverse], &x->val);
+		else
 			column_value(v, f->col[reverse], &x->val);
-		}
 		if (encode_field(x, f, &x->val, x->rec, &sused) != 0)
 			return -1;
 	}

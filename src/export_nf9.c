@@ -433,13 +433,13 @@ append_flow_record(struct nf9_exporter *x, const struct nf9_layout *lay,
 	memset(x->rec, 0, lay->rec_len);
 	for (i = 0; i < lay->n; i++) {
 		f = &lay->f[i];
-		x->val.type = (enum col_type)-1;
 		if (!ie_type_is_varlen(f->tf->type) &&
 		    f->tf->type != IE_IPV4_ADDRESS &&
-		    f->tf->type != IE_IPV6_ADDRESS && f->tf->type != IE_MAC_ADDRESS)
-			x->val.type = column_number(v, f->col[reverse], &x->val.u,
-			    &x->val.i, &x->val.d);
-		if ((int)x->val.type < 0)
+		    f->tf->type != IE_IPV6_ADDRESS &&
+		    f->tf->type != IE_MAC_ADDRESS &&
+		    column_is_number((enum col_id)f->col[reverse]))
+			column_number_value(v, f->col[reverse], &x->val);
+		else
 			column_value(v, f->col[reverse], &x->val);
 		encode_field(x, f, &x->val, x->rec + f->off);
 	}

@@ -217,18 +217,19 @@ probe_on_packet(void *arg, const struct cap_pkt *h, const uint8_t *frame)
 static void
 export_one(struct probe *p, const struct flow *f, uint64_t id)
 {
-	struct flow_view v = { f, flow_ext_const(f), &p->feat, NULL, id, NULL,
-	    false };
+	struct flow_view v = { .flow = f, .ext = flow_ext_const(f),
+	    .feat = &p->feat, .id = id };
 	struct feat_summary summary[FEAT_DIRS];
+	union col_num num[COL_COUNT];
 	struct dpi_result l7;
 	unsigned i;
 	bool ok = true;
 
-	flow_view_prepare(&v, summary);
 	if (p->dpi != NULL) {
 		dpi_result(p->dpi, dpi_state(p, f), &l7);
 		v.l7 = &l7;
 	}
+	flow_view_prepare(&v, summary, num);
 	for (i = 0; i < p->nexp; i++)
 		if (p->exp[i]->ops->export_flow(p->exp[i], &v) != 0)
 			ok = false;
