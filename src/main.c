@@ -24,14 +24,18 @@
 #define STREAMPROBE_VERSION "0.0.0"
 #endif
 
-static struct probe *running;
+static struct probe *volatile running;
+static volatile sig_atomic_t stop_pending;	/* a stop before the probe ran */
 
 /* Handlers only set flags (probe_* are async-signal-safe). */
 static void
 on_signal(int sig)
 {
-	if (running == NULL)
+	if (running == NULL) {
+		if (sig == SIGTERM || sig == SIGINT)
+			stop_pending = 1;
 		return;
+	}
 	switch (sig) {
 	case SIGHUP:
 		probe_request_reopen(running);
@@ -155,6 +159,9 @@ main(int argc, char **argv)
 			return start_failed(errbuf, &conf);
 		conf.progress = false;
 	}
+	/* Before start-up work (resolving collectors can take a while): a
+	 * SIGTERM meanwhile still ends in a clean, flushed exit. */
+	install_signals();
 	if ((p = probe_create(&conf, errbuf, sizeof(errbuf))) == NULL)
 		return start_failed(errbuf, &conf);
 	/* Capture and sockets are open: the pid file, then drop root. */
@@ -166,7 +173,8 @@ main(int argc, char **argv)
 		return start_failed(errbuf, &conf);
 	}
 	running = p;
-	install_signals();
+	if (stop_pending)
+		probe_stop(p);
 	if (conf.daemon) {
 		log_to_syslog("streamprobe");
 		daemon_ready(0);

@@ -190,6 +190,20 @@ wait_locked(struct transport *t, unsigned ms)
 	pthread_cond_timedwait(&t->cv, &t->mu, &ts);
 }
 
+/* Backoff, but never past the drain deadline once closing. */
+static void
+backoff_locked(struct transport *t, unsigned ms)
+{
+	uint64_t now = monotime_ms();
+
+	if (t->stop)
+		ms = now >= t->stop_deadline_ms ? 0 :
+		    (unsigned)(t->stop_deadline_ms - now < ms ?
+		    t->stop_deadline_ms - now : ms);
+	if (ms > 0)
+		wait_locked(t, ms);
+}
+
 static bool
 must_quit_locked(struct transport *t)
 {
@@ -220,7 +234,7 @@ tcp_thread_main(void *arg)
 					    t->name, strerror(errno));
 					t->down_logged = true;
 				}
-				wait_locked(t, backoff);
+				backoff_locked(t, backoff);
 				backoff = backoff * 2 > BACKOFF_MAX_MS ?
 				    BACKOFF_MAX_MS : backoff * 2;
 				continue;
@@ -236,7 +250,7 @@ tcp_thread_main(void *arg)
 				free(pre);
 				close(fd);
 				pthread_mutex_lock(&t->mu);
-				wait_locked(t, backoff);
+				backoff_locked(t, backoff);
 				continue;
 			}
 			free(pre);

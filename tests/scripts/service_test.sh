@@ -14,7 +14,8 @@
 #  - Wall-clock active timeout: a flow that keeps sending is cut every
 #    --active-timeout seconds while it runs (expiration_id 1); with no packet
 #    after that, the last piece ends by idle timeout on the wall clock.
-#  - SIGINT: every flow flushed, exit 0.
+#  - SIGINT: every flow flushed, exit 0; SIGTERM with the TCP collector down:
+#    exit 0 after the bounded drain (at most 5 s), the records counted dropped.
 set -uo pipefail
 probe=${1:?usage: service_test.sh PROBE MAKE_DEMO_PCAP}
 if [ "$(id -u)" -ne 0 ]; then
@@ -154,6 +155,25 @@ if timeout 30 unshare -m --propagation private bash "$tmp/syslog_ns.sh" "$probe"
 else
 	echo "note: no private mount namespace here ($(head -c 200 "$tmp/sl.err")), syslog not checked"
 fi
+
+# ---- bounded drain: SIGTERM with the TCP collector down ---------------------
+# The export queue cannot drain: the probe gives up after its 5 s bound, counts
+# what it could not send, and still exits 0.
+"$probe" -i lo --bpf "udp port $port" --idle-timeout 1 --n-dissections 0 \
+	--export "ipfix+tcp://127.0.0.1:9" --csv "$tmp/down.csv" 2>"$tmp/down.err" &
+dpid2=$!
+pids+=("$dpid2")
+sleep 1
+send 3 0.05
+sleep 2
+t0=$(date +%s%N)
+kill -TERM "$dpid2"
+wait "$dpid2"
+rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+if [ "$rc" -eq 0 ] && [ "$ms" -le 8000 ] &&
+	grep -qE 'ipfix\+tcp://127.0.0.1:9: [0-9]+ flows; 0 records in 0 messages \(0 bytes\) sent, [1-9][0-9]* records dropped' "$tmp/down.err"; then ok; else
+	bad "drain-bounded: exit $rc after $ms ms: $(tail -c 400 "$tmp/down.err")"; fi
 
 # ---- foreground: status lines, SIGUSR1, wall-clock active timeout, SIGINT ----
 "$probe" -i lo --bpf "udp port $port" --idle-timeout 2 --active-timeout 2 \
