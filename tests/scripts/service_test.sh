@@ -156,6 +156,18 @@ else
 	echo "note: no private mount namespace here ($(head -c 200 "$tmp/sl.err")), syslog not checked"
 fi
 
+# ---- --immediate and --buffer-size: libpcap accepts them, capture works -----
+"$probe" -i lo --bpf "udp port $port" --immediate --buffer-size 4194304 \
+	--idle-timeout 1 --n-dissections 0 --csv "$tmp/imm.csv" 2>"$tmp/imm.err" &
+ipid=$!
+pids+=("$ipid")
+sleep 1
+send 3 0.05
+if wait_for "$tmp/imm.csv" ",$port," 5; then ok; else
+	bad "immediate: no flow within 5 s: $(tail -c 300 "$tmp/imm.err")"; fi
+kill -TERM "$ipid"
+wait "$ipid" || bad "immediate: exit status $?"
+
 # ---- bounded drain: SIGTERM with the TCP collector down ---------------------
 # The export queue cannot drain: the probe gives up after its 5 s bound, counts
 # what it could not send, and still exits 0.
