@@ -172,20 +172,19 @@ cp "$tmp/out" "$tmp/effective.conf"
 check check-config-idempotent 0 "" -- "$probe" -f "$tmp/effective.conf" --check-config
 cmp -s "$tmp/out" "$tmp/effective.conf" ||
 	{ echo "FAIL check-config-idempotent: printing the printed configuration changed it"; fail=$((fail + 1)); }
-printf 'interface = lo\n# a comment\n\nidle-timout = 5\n' >"$tmp/bad1.conf"
-check conf-unknown-key 2 'bad1.conf:4: unknown key "idle-timout"' -- "$probe" -f "$tmp/bad1.conf" --check-config
-printf 'interface = lo\nidle-timeout = 5s\n' >"$tmp/bad2.conf"
-check conf-bad-number 2 'bad2.conf:2: idle-timeout: "5s" is not a number' -- "$probe" -f "$tmp/bad2.conf" --check-config
-printf 'interface = lo\nstatistics = maybe\n' >"$tmp/bad3.conf"
-check conf-bad-flag 2 'bad3.conf:2: statistics: "maybe" is not yes or no' -- "$probe" -f "$tmp/bad3.conf" --check-config
-printf 'interface = lo\nbpf\n' >"$tmp/bad4.conf"
-check conf-no-value 2 'bad4.conf:2: key "bpf" needs "= value"' -- "$probe" -f "$tmp/bad4.conf" --check-config
-printf 'interface = lo\nexport = ipfix+udp://nohost\n' >"$tmp/bad5.conf"
-check conf-bad-url 2 'bad5.conf:2: export "ipfix\+udp://nohost": expected' -- "$probe" -f "$tmp/bad5.conf" --check-config
-printf 'interface = lo\nuser = no-such-user-here\n' >"$tmp/bad6.conf"
-check conf-unknown-user 2 'no such user "no-such-user-here"' -- "$probe" -f "$tmp/bad6.conf" --check-config
-printf 'interface = lo\nconfig = other.conf\n' >"$tmp/bad7.conf"
-check conf-nested 2 'bad7.conf:2: unknown key "config"' -- "$probe" -f "$tmp/bad7.conf" --check-config
+# bad_conf NAME CONTENT PATTERN: a file with CONTENT fails --check-config (2)
+# with a message matching PATTERN (which names the file as NAME.conf).
+bad_conf() {
+	printf '%b' "$2" >"$tmp/$1.conf"
+	check "conf-$1" 2 "$3" -- "$probe" -f "$tmp/$1.conf" --check-config
+}
+bad_conf unknown-key 'interface = lo\n# a comment\n\nidle-timout = 5\n' 'unknown-key.conf:4: unknown key "idle-timout"'
+bad_conf bad-number 'interface = lo\nidle-timeout = 5s\n' 'bad-number.conf:2: idle-timeout: "5s" is not a number'
+bad_conf bad-flag 'interface = lo\nstatistics = maybe\n' 'bad-flag.conf:2: statistics: "maybe" is not yes or no'
+bad_conf no-value 'interface = lo\nbpf\n' 'no-value.conf:2: key "bpf" needs "= value"'
+bad_conf bad-url 'interface = lo\nexport = ipfix+udp://nohost\n' 'bad-url.conf:2: export "ipfix\+udp://nohost": expected'
+bad_conf unknown-user 'interface = lo\nuser = no-such-user-here\n' 'no such user "no-such-user-here"'
+bad_conf nested 'interface = lo\nconfig = other.conf\n' 'nested.conf:2: unknown key "config"'
 check conf-missing 2 "cannot read configuration file .*/none.conf" -- "$probe" -f "$tmp/none.conf" --check-config
 check check-config-no-input 2 "nothing to read" -- "$probe" --check-config
 check daemon-stdout 2 "a daemon has no standard output" -- "$probe" -D -i lo
