@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "flowfeat.h"
+#include "fmt.h"
 
 #define MAX_TIMEOUT_S	315360000ULL	/* ten years */
 
@@ -546,8 +547,12 @@ config_load_file(struct probe_conf *c, const char *path, char *errbuf,
 		}
 		d = opt_find(key);
 		if (d == NULL || d->kind == OPT_ACTION) {
-			snprintf(errbuf, errlen, "%s:%u: unknown key \"%s\"", path,
-			    lineno, key);
+			char shown[96];	/* a binary file must not garble the terminal */
+
+			fmt_sanitize(shown, sizeof(shown), key,
+			    strnlen(key, 48));
+			snprintf(errbuf, errlen, "%s:%u: unknown key \"%s\"%s",
+			    path, lineno, shown, strlen(key) > 48 ? "..." : "");
 			rc = -1;
 			break;
 		}

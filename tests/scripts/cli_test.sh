@@ -185,6 +185,7 @@ bad_conf no-value 'interface = lo\nbpf\n' 'no-value.conf:2: key "bpf" needs "= v
 bad_conf bad-url 'interface = lo\nexport = ipfix+udp://nohost\n' 'bad-url.conf:2: export "ipfix\+udp://nohost": expected'
 bad_conf unknown-user 'interface = lo\nuser = no-such-user-here\n' 'no such user "no-such-user-here"'
 bad_conf nested 'interface = lo\nconfig = other.conf\n' 'nested.conf:2: unknown key "config"'
+bad_conf binary '\x01\x1b[2Jkey\xff = 1\n' 'binary.conf:1: unknown key "\\x01\\x1b\[2Jkey\\xff"'
 check conf-missing 2 "cannot read configuration file .*/none.conf" -- "$probe" -f "$tmp/none.conf" --check-config
 check check-config-no-input 2 "nothing to read" -- "$probe" --check-config
 check daemon-stdout 2 "a daemon has no standard output" -- "$probe" -D -i lo
