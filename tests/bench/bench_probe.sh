@@ -42,6 +42,10 @@ for cfg in no-dpi no-dpi+stats dpi ipfix; do
 	best=""
 	for _ in $(seq "$runs"); do
 		err=$(mktemp)
+		# The previous run's 500 MB file may still be being written back
+		# to disk: remove it and wait, so each run writes to a quiet disk.
+		rm -f "$ipfix_out"
+		sync
 		/usr/bin/time -f '%e %M' -o "$err.time" "$probe" -r "$pcap" \
 			--idle-timeout 7200 --active-timeout 86400 "${opt[@]}" \
 			2>"$err"
