@@ -549,8 +549,8 @@ config_load_file(struct probe_conf *c, const char *path, char *errbuf,
 		if (d == NULL || d->kind == OPT_ACTION) {
 			char shown[96];	/* a binary file must not garble the terminal */
 
-			fmt_sanitize(shown, sizeof(shown), key,
-			    strnlen(key, 48));
+			shown[fmt_sanitize(shown, sizeof(shown) - 1, key,
+			    strnlen(key, 48))] = '\0';
 			snprintf(errbuf, errlen, "%s:%u: unknown key \"%s\"%s",
 			    path, lineno, shown, strlen(key) > 48 ? "..." : "");
 			rc = -1;
