@@ -239,6 +239,31 @@ else
 	echo "FAIL progress-tty: no progress bar on a terminal: $(head -c 300 "$tmp/pty.out")"
 	fail=$((fail + 1))
 fi
+# ... nor when the flows themselves go to that terminal (default --csv -).
+if python3 - "$probe" "$tmp/demo.pcap" <<'EOF'
+import os, pty, sys
+probe, pcap = sys.argv[1:3]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(probe, [probe, "-r", pcap])
+data = b""
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    data += chunk
+os.waitpid(pid, 0)
+sys.exit(0 if b"\r[" not in data and b"bidirectional_packets" in data else 1)
+EOF
+then
+	pass=$((pass + 1))
+else
+	echo "FAIL progress-csv-tty: progress bar drawn over flows on the terminal"
+	fail=$((fail + 1))
+fi
 "$probe" -r "$tmp/demo.pcap" --csv /dev/null 2>"$tmp/notty.err"
 if grep -q $'\r' "$tmp/notty.err"; then
 	echo "FAIL progress-notty: progress bar written to a file"
