@@ -18,6 +18,7 @@ struct ring *ring_create(uint32_t slots, size_t slot_size);
 void ring_destroy(struct ring *r);
 
 void *ring_push_begin(struct ring *r);		/* NULL when full */
+uint32_t ring_room(struct ring *r);		/* producer: free slots */
 void ring_push_end(struct ring *r);
 const void *ring_pop_begin(struct ring *r);	/* NULL when empty */
 void ring_pop_end(struct ring *r);

@@ -50,15 +50,15 @@
 #include "probe.h"
 #include "ring.h"
 
-#define RING_SLOTS		4096
+#define RING_SLOTS		8192
 #define DISPATCH_BATCH		1024
 #define IDLE_SCAN_MS		10
 #define IDLE_SCAN_BUDGET	1000
 #define LIVE_TIMEOUT_MS		100
-#define LIVE_EXPIRY_BUDGET	100000	/* per wake-up; bounded work */
+#define LIVE_EXPIRY_MAX_MS	50	/* quiet link: longest expiry pass */
 #define CAPSTATS_MS		1000
 #define EXPORT_IDLE_MIN_US	100
-#define EXPORT_IDLE_MAX_US	6400
+#define EXPORT_IDLE_MAX_US	1000	/* < ring slots / export rate */
 #define PROGRESS_MS		250
 
 struct probe {
@@ -210,7 +210,10 @@ probe_on_packet(void *arg, const struct cap_pkt *h, const uint8_t *frame)
 		flowtab_tcp_check_end(p->ft, f);
 	if (t - p->scan_tick_ms >= IDLE_SCAN_MS) {
 		p->scan_tick_ms = t;
-		flowtab_expire_idle(p->ft, t, IDLE_SCAN_BUDGET);
+		/* Live: the wall-clock pass between reads does this job
+		 * within the ring's room. */
+		if (!p->live)
+			flowtab_expire_idle(p->ft, t, IDLE_SCAN_BUDGET);
 	}
 }
 
@@ -534,6 +537,31 @@ draw_progress(struct probe *p, uint64_t now)
 	    (unsigned long long)(secs / 60), (unsigned long long)(secs % 60));
 }
 
+/*
+ * Live wall-clock expiry, never more flows than the export ring has room
+ * for: a full ring would drop them (live capture never waits).  With
+ * traffic, a bounded batch per read; on a quiet link, keep going while the
+ * export thread drains, up to LIVE_EXPIRY_MAX_MS (a table of idle flows
+ * ending at once is exported, not dropped).
+ */
+static void
+live_expire(struct probe *p, uint64_t wall, bool quiet)
+{
+	uint64_t deadline = monotime_ms() + LIVE_EXPIRY_MAX_MS;
+	unsigned room, n;
+
+	for (;;) {
+		room = ring_room(p->ring);
+		if (!quiet && room > IDLE_SCAN_BUDGET)
+			room = IDLE_SCAN_BUDGET;
+		n = flowtab_expire_idle(p->ft, wall, room);
+		n += flowtab_expire_active(p->ft, wall, room - n);
+		if (n < room || !quiet || monotime_ms() >= deadline)
+			return;		/* all due flows are out, or time's up */
+		sleep_us(200);
+	}
+}
+
 /* Between reads: wall-clock expiry (live) and the timers. */
 static void
 metering_timers(struct probe *p, bool quiet)
@@ -544,10 +572,7 @@ metering_timers(struct probe *p, bool quiet)
 		wall = walltime_ms();
 		if (wall < p->tick_ms)
 			wall = p->tick_ms;
-		flowtab_expire_idle(p->ft, wall, quiet ? LIVE_EXPIRY_BUDGET :
-		    IDLE_SCAN_BUDGET);
-		flowtab_expire_active(p->ft, wall, quiet ? LIVE_EXPIRY_BUDGET :
-		    IDLE_SCAN_BUDGET);
+		live_expire(p, wall, quiet);
 		if (now >= p->next_capstats_ms) {
 			publish_capture_stats(p);
 			p->next_capstats_ms = now + CAPSTATS_MS;

@@ -70,6 +70,15 @@ ring_push_begin(struct ring *r)
 	return r->slots + (h & r->mask) * r->slot_size;
 }
 
+uint32_t
+ring_room(struct ring *r)
+{
+	uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
+
+	r->tail_cache = atomic_load_explicit(&r->tail, memory_order_acquire);
+	return (uint32_t)(r->mask + 1 - (h - r->tail_cache));
+}
+
 void
 ring_push_end(struct ring *r)
 {
