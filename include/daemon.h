@@ -23,9 +23,8 @@ void daemon_remove_pidfile(const char *path);
 
 /* Does the account exist?  (--check-config and start-up.) */
 int daemon_check_user(const char *user, char *errbuf, size_t errlen);
-/* Become user (groups too); the pid file is handed over so it can be
- * removed at exit. */
-int daemon_drop_privileges(const char *user, const char *pidfile,
-    char *errbuf, size_t errlen);
+/* Become user (groups too); a pid file written before is handed over so
+ * it can be removed at exit. */
+int daemon_drop_privileges(const char *user, char *errbuf, size_t errlen);
 
 #endif

@@ -165,10 +165,7 @@ capture_open(const struct capture_conf *conf, char *errbuf, size_t errlen)
 	}
 	/* Check every file before reading any, so bad input fails early. */
 	for (i = 0; i < conf->nfiles; i++) {
-		struct stat st;
-
-		if (stat(conf->files[i], &st) == 0 && S_ISREG(st.st_mode))
-			cap->total_bytes += (uint64_t)st.st_size;
+		cap->total_bytes += file_size(conf->files[i]);
 		if (i == 0)
 			continue;
 		if ((p = open_file(conf->files[i], conf->bpf, errbuf, errlen)) ==

@@ -149,8 +149,7 @@ daemon_check_user(const char *user, char *errbuf, size_t errlen)
 }
 
 int
-daemon_drop_privileges(const char *user, const char *pidfile, char *errbuf,
-    size_t errlen)
+daemon_drop_privileges(const char *user, char *errbuf, size_t errlen)
 {
 	struct passwd *pw;
 
@@ -165,8 +164,7 @@ daemon_drop_privileges(const char *user, const char *pidfile, char *errbuf,
 		    user);
 		return -1;
 	}
-	if (pidfile != NULL && pidfile_fd >= 0 &&
-	    fchown(pidfile_fd, pw->pw_uid, pw->pw_gid) != 0)
+	if (pidfile_fd >= 0 && fchown(pidfile_fd, pw->pw_uid, pw->pw_gid) != 0)
 		(void)0;	/* harmless: only its removal may then fail */
 	if (initgroups(pw->pw_name, pw->pw_gid) != 0 ||
 	    setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {

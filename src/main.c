@@ -167,8 +167,8 @@ main(int argc, char **argv)
 	/* Capture and sockets are open: the pid file, then drop root. */
 	if ((conf.pidfile != NULL &&
 	    daemon_write_pidfile(conf.pidfile, errbuf, sizeof(errbuf)) != 0) ||
-	    (conf.user != NULL && daemon_drop_privileges(conf.user,
-	    conf.pidfile, errbuf, sizeof(errbuf)) != 0)) {
+	    (conf.user != NULL && daemon_drop_privileges(conf.user, errbuf,
+	    sizeof(errbuf)) != 0)) {
 		probe_destroy(p);
 		return start_failed(errbuf, &conf);
 	}

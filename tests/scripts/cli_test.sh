@@ -213,13 +213,15 @@ else
 	pass=$((pass + 1))
 fi
 
-# Progress bar: drawn on a terminal (a pseudo-terminal here), never otherwise.
-if python3 - "$probe" "$tmp/demo.pcap" "$tmp/pty.out" <<'EOF'
+# on_pty OUT CMD...: run CMD on a pseudo-terminal (stdout and stderr both),
+# everything it printed saved in OUT.
+on_pty() {
+	python3 - "$@" <<'EOF'
 import os, pty, sys
-probe, pcap, out = sys.argv[1:4]
+out, cmd = sys.argv[1], sys.argv[2:]
 pid, fd = pty.fork()
 if pid == 0:
-    os.execv(probe, [probe, "-r", pcap, "--csv", "/dev/null"])
+    os.execv(cmd[0], cmd)
 data = b""
 while True:
     try:
@@ -231,34 +233,21 @@ while True:
     data += chunk
 os.waitpid(pid, 0)
 open(out, "wb").write(data)
-sys.exit(0 if b"\r[" in data and b"packets/s" in data and b"left" in data else 1)
 EOF
-then
+}
+
+# Progress bar: drawn on a terminal (a pseudo-terminal here), never otherwise.
+on_pty "$tmp/pty.out" "$probe" -r "$tmp/demo.pcap" --csv /dev/null
+if grep -q $'\r\\[' "$tmp/pty.out" && grep -q "packets/s" "$tmp/pty.out" &&
+	grep -q "left" "$tmp/pty.out"; then
 	pass=$((pass + 1))
 else
 	echo "FAIL progress-tty: no progress bar on a terminal: $(head -c 300 "$tmp/pty.out")"
 	fail=$((fail + 1))
 fi
 # ... nor when the flows themselves go to that terminal (default --csv -).
-if python3 - "$probe" "$tmp/demo.pcap" <<'EOF'
-import os, pty, sys
-probe, pcap = sys.argv[1:3]
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(probe, [probe, "-r", pcap])
-data = b""
-while True:
-    try:
-        chunk = os.read(fd, 4096)
-    except OSError:
-        break
-    if not chunk:
-        break
-    data += chunk
-os.waitpid(pid, 0)
-sys.exit(0 if b"\r[" not in data and b"bidirectional_packets" in data else 1)
-EOF
-then
+on_pty "$tmp/pty2.out" "$probe" -r "$tmp/demo.pcap"
+if ! grep -q $'\r\\[' "$tmp/pty2.out" && grep -q "bidirectional_packets" "$tmp/pty2.out"; then
 	pass=$((pass + 1))
 else
 	echo "FAIL progress-csv-tty: progress bar drawn over flows on the terminal"

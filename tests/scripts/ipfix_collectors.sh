@@ -129,7 +129,7 @@ cat >"$H" <<'PYEOF'
 import os, signal, socket, struct, sys, time
 
 sys.path.insert(0, os.environ["HERE"])
-from collector_common import feed, udpsink, read_udplog, udpcount  # noqa: E402,F401
+from collector_common import feed, udpsink, read_udplog, udpcount, cmpflows  # noqa: E402,F401
 from ipfix_roundtrip import read_csv, run_ipfixdump, parse_dump  # noqa: E402
 
 
@@ -152,51 +152,6 @@ def csvids(path):
     _h, rows = read_csv(path)
     for r in rows:
         print(r["id"])
-
-
-def _fmt_ms(ms):
-    t = time.gmtime(ms // 1000)
-    return time.strftime("%Y-%m-%d %H:%M:%S", t) + ".%03d" % (ms % 1000)
-
-
-def cmpflows(csv_path, nfdump_out):
-    """Every CSV flow must be one nfdump flow: times, addresses, ports (TCP,
-    UDP), protocol, in/out packets and bytes, VLAN id."""
-    import ipaddress
-    _h, rows = read_csv(csv_path)
-    want = []
-    for r in rows:
-        p = int(r["protocol"])
-        ports = (int(r["src_port"]), int(r["dst_port"])) if p in (6, 17) \
-            else None
-        want.append((_fmt_ms(int(r["bidirectional_first_seen_ms"])),
-                     _fmt_ms(int(r["bidirectional_last_seen_ms"])),
-                     ipaddress.ip_address(r["src_ip"]),
-                     ipaddress.ip_address(r["dst_ip"]), ports, p,
-                     int(r["src2dst_packets"]), int(r["src2dst_bytes"]),
-                     int(r["dst2src_packets"]), int(r["dst2src_bytes"]),
-                     int(r["vlan_id"])))
-    got = []
-    with open(nfdump_out) as f:
-        for line in f:
-            t = line.split()
-            if len(t) != 14:  # 2 x (date time), 10 more fields
-                continue
-            p = int(t[8])
-            got.append((t[0] + " " + t[1], t[2] + " " + t[3],
-                        ipaddress.ip_address(t[4]), ipaddress.ip_address(t[5]),
-                        (int(t[6]), int(t[7])) if p in (6, 17) else None, p,
-                        int(t[9]), int(t[10]), int(t[11]), int(t[12]),
-                        int(t[13])))
-    key = lambda x: tuple(str(v) for v in x)
-    miss = sorted(set(map(key, want)) - set(map(key, got)))
-    extra = sorted(set(map(key, got)) - set(map(key, want)))
-    if len(got) != len(want) or miss or extra:
-        print("%d nfdump flows, %d CSV flows; %d CSV flows not in nfdump, "
-              "%d nfdump flows not in CSV; first missing: %s; first extra: %s"
-              % (len(got), len(want), len(miss), len(extra),
-                 miss[:1], extra[:1]))
-        sys.exit(1)
 
 
 def qinq(path):
