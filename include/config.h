@@ -80,6 +80,8 @@ int config_load_file(struct probe_conf *c, const char *path, char *errbuf,
 void config_print(const struct probe_conf *c, FILE *fp);
 /* Make relative output, pidfile and input paths absolute (-D: cwd is /). */
 int config_absolute_paths(struct probe_conf *c, char *errbuf, size_t errlen);
+/* Does an output go to standard output (--csv -, ipfix+file://-)? */
+bool config_writes_stdout(const struct probe_conf *c);
 void config_usage(FILE *fp);
 void config_free(struct probe_conf *c);
 

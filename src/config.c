@@ -877,6 +877,22 @@ config_usage(FILE *fp)
 "far are written), 2 bad usage or input that cannot be opened.\n", fp);
 }
 
+bool
+config_writes_stdout(const struct probe_conf *c)
+{
+	unsigned i;
+
+	for (i = 0; i < c->noutputs; i++) {
+		const struct exporter_conf *o = &c->outputs[i];
+
+		if ((o->path != NULL && strcmp(o->path, "-") == 0) ||
+		    (o->transport.path != NULL &&
+		    strcmp(o->transport.path, "-") == 0))
+			return true;
+	}
+	return false;
+}
+
 void
 config_free(struct probe_conf *c)
 {

@@ -68,19 +68,13 @@ install_signals(void)
 static int
 check_deployment(const struct probe_conf *c, char *errbuf, size_t errlen)
 {
-	unsigned i;
-
 	if (c->user != NULL && daemon_check_user(c->user, errbuf, errlen) != 0)
 		return -1;
-	if (!c->daemon)
-		return 0;
-	for (i = 0; i < c->noutputs; i++) {
-		if (c->outputs[i].path != NULL &&
-		    strcmp(c->outputs[i].path, "-") == 0) {
-			snprintf(errbuf, errlen, "-D: a daemon has no standard "
-			    "output; give --csv/--json a file or use --export");
-			return -1;
-		}
+	if (c->daemon && config_writes_stdout(c)) {
+		snprintf(errbuf, errlen, "-D: a daemon has no standard output; "
+		    "give --csv/--json/ipfix+file:// a file, or export to a "
+		    "collector");
+		return -1;
 	}
 	return 0;
 }

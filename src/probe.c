@@ -309,22 +309,6 @@ export_thread_main(void *arg)
 	return NULL;
 }
 
-static bool
-writes_stdout(const struct probe_conf *conf)
-{
-	unsigned i;
-
-	for (i = 0; i < conf->noutputs; i++) {
-		const struct exporter_conf *o = &conf->outputs[i];
-
-		if ((o->path != NULL && strcmp(o->path, "-") == 0) ||
-		    (o->transport.path != NULL &&
-		    strcmp(o->transport.path, "-") == 0))
-			return true;
-	}
-	return false;
-}
-
 struct probe *
 probe_create(const struct probe_conf *conf, char *errbuf, size_t errlen)
 {
@@ -370,7 +354,7 @@ probe_create(const struct probe_conf *conf, char *errbuf, size_t errlen)
 	p->live = capture_is_live(p->cap);
 	/* A bar on stderr would garble flows written to the same terminal. */
 	p->progress = !p->live && conf->progress && isatty(STDERR_FILENO) &&
-	    !(writes_stdout(conf) && isatty(STDOUT_FILENO));
+	    !(config_writes_stdout(conf) && isatty(STDOUT_FILENO));
 
 	if (conf->n_dissections > 0) {
 		struct dpi_conf dc = { conf->n_dissections };

@@ -189,6 +189,7 @@ bad_conf binary '\x01\x1b[2Jkey\xff = 1\n' 'binary.conf:1: unknown key "\\x01\\x
 check conf-missing 2 "cannot read configuration file .*/none.conf" -- "$probe" -f "$tmp/none.conf" --check-config
 check check-config-no-input 2 "nothing to read" -- "$probe" --check-config
 check daemon-stdout 2 "a daemon has no standard output" -- "$probe" -D -i lo
+check daemon-ipfix-stdout 2 "a daemon has no standard output" -- "$probe" -D -i lo --export ipfix+file://-
 check pidfile-without-daemon 2 "pidfile is for -D" -- "$probe" -i lo --pidfile "$tmp/p.pid"
 
 # The command line overrides the file: scalars, the input and the outputs.
