@@ -159,15 +159,38 @@ probe_on_flow_end(struct flow *f, void *arg)
 	p->cnt.flows_expired++;
 }
 
-static void
-publish_ignored(struct probe *p)
+static uint64_t
+skipped_total(const uint64_t skipped[DECODE_RESULT_COUNT])
 {
 	uint64_t n = 0;
 	int i;
 
 	for (i = 1; i < DECODE_RESULT_COUNT; i++)
-		n += p->cnt.packets_skipped[i];
-	atomic_store_explicit(&p->packets_ignored, n, memory_order_relaxed);
+		n += skipped[i];
+	return n;
+}
+
+/* "reason N, reason N" for the reasons that occurred; "" when none. */
+static void
+skipped_reasons(const uint64_t skipped[DECODE_RESULT_COUNT], char *buf,
+    size_t len)
+{
+	size_t n = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 1; i < DECODE_RESULT_COUNT && n + 64 < len; i++)
+		if (skipped[i] != 0)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s %llu",
+			    n ? ", " : "", decode_result_name(i),
+			    (unsigned long long)skipped[i]);
+}
+
+static void
+publish_ignored(struct probe *p)
+{
+	atomic_store_explicit(&p->packets_ignored,
+	    skipped_total(p->cnt.packets_skipped), memory_order_relaxed);
 }
 
 static void
@@ -447,18 +470,15 @@ progress_clear(struct probe *p)
 static void
 log_status(struct probe *p, uint64_t now)
 {
-	uint64_t skipped = 0, dt = now - p->status_ms;
-	int i;
+	uint64_t dt = now - p->status_ms;
 
-	for (i = 1; i < DECODE_RESULT_COUNT; i++)
-		skipped += p->cnt.packets_skipped[i];
 	progress_clear(p);
 	log_info("status: packets %llu read (%.0f/s), %llu skipped, dropped "
 	    "%llu by kernel and %llu by interface; flows %u active, %llu "
 	    "exported; %llu export errors",
 	    (unsigned long long)p->cnt.packets_read,
 	    dt > 0 ? (p->cnt.packets_read - p->status_packets) * 1000.0 / dt : 0,
-	    (unsigned long long)skipped,
+	    (unsigned long long)skipped_total(p->cnt.packets_skipped),
 	    (unsigned long long)atomic_load(&p->capture_dropped[0]),
 	    (unsigned long long)atomic_load(&p->capture_dropped[1]),
 	    flowtab_stats(p->ft)->active,
@@ -473,19 +493,13 @@ static void
 log_counters(struct probe *p, uint64_t now)
 {
 	const struct flowtab_stats *fs = flowtab_stats(p->ft);
-	char skipped[512];
-	size_t n = 0;
-	int i;
+	char reasons[512];
 
 	log_status(p, now);
-	skipped[0] = '\0';
-	for (i = 1; i < DECODE_RESULT_COUNT && n < sizeof(skipped) - 64; i++)
-		if (p->cnt.packets_skipped[i] != 0)
-			n += (size_t)snprintf(skipped + n, sizeof(skipped) - n,
-			    "%s%s %llu", n ? ", " : "", decode_result_name(i),
-			    (unsigned long long)p->cnt.packets_skipped[i]);
+	skipped_reasons(p->cnt.packets_skipped, reasons, sizeof(reasons));
 	log_info("counters: packets %llu metered; skipped: %s",
-	    (unsigned long long)p->cnt.packets_metered, n ? skipped : "none");
+	    (unsigned long long)p->cnt.packets_metered,
+	    reasons[0] ? reasons : "none");
 	log_info("counters: flows %llu created, %llu idle, %llu active, %llu "
 	    "tcp end, %llu evicted (table full), %llu dropped (export queue "
 	    "full), %llu failed; %u cached (peak %u)",
@@ -663,25 +677,16 @@ probe_report(struct probe *p, FILE *fp)
 	struct probe_counters c;
 	const struct flowtab_stats *fs = flowtab_stats(p->ft);
 	struct capture_stats cs;
-	uint64_t skipped = 0;
-	int i, first = 1;
+	char reasons[512];
+	int i;
 
 	probe_counters(p, &c);
-	for (i = 1; i < DECODE_RESULT_COUNT; i++)
-		skipped += c.packets_skipped[i];
-	fprintf(fp, "streamprobe: packets: %llu read, %llu metered, %llu skipped",
-	    (unsigned long long)c.packets_read,
+	skipped_reasons(c.packets_skipped, reasons, sizeof(reasons));
+	fprintf(fp, "streamprobe: packets: %llu read, %llu metered, %llu skipped"
+	    "%s%s%s\n", (unsigned long long)c.packets_read,
 	    (unsigned long long)c.packets_metered,
-	    (unsigned long long)skipped);
-	for (i = 1; i < DECODE_RESULT_COUNT; i++) {
-		if (c.packets_skipped[i] == 0)
-			continue;
-		fprintf(fp, "%s%s %llu", first ? " (" : ", ",
-		    decode_result_name(i),
-		    (unsigned long long)c.packets_skipped[i]);
-		first = 0;
-	}
-	fprintf(fp, "%s\n", first ? "" : ")");
+	    (unsigned long long)skipped_total(c.packets_skipped),
+	    reasons[0] ? " (" : "", reasons, reasons[0] ? ")" : "");
 	fprintf(fp, "streamprobe: metering: %.3f s, %.2f M packets/s\n",
 	    p->metering_s, p->metering_s > 0 ?
 	    c.packets_read / p->metering_s / 1e6 : 0.0);
