@@ -59,6 +59,25 @@ ie_type_size(enum ie_type t)
 	return t < IE_TYPE_COUNT ? ie_types[t].size : 0;
 }
 
+/*
+ * RFC 7011 section 6.2: integers may be sent in fewer octets than their
+ * type's (reduced-size encoding), float64 as float32; every other fixed
+ * type has exactly its own size.
+ */
+static int
+ie_length_ok(enum ie_type t, unsigned long len)
+{
+	switch (t) {
+	case IE_UNSIGNED16: case IE_UNSIGNED32: case IE_UNSIGNED64:
+	case IE_SIGNED16: case IE_SIGNED32: case IE_SIGNED64:
+		return len >= 1 && len <= ie_types[t].size;
+	case IE_FLOAT64:
+		return len == 4 || len == 8;
+	default:
+		return ie_type_is_varlen(t) || len == ie_types[t].size;
+	}
+}
+
 static int
 parse_type(const char *s)
 {
@@ -222,6 +241,12 @@ tmpl_load(struct tmpl *t, const char *name_or_path, const char *dir,
 				fclose(fp);
 				return load_error(errbuf, errlen, t->path, lineno,
 				    "bad length \"%s\"", tok[4]);
+			}
+			if (!ie_length_ok((enum ie_type)type, v)) {
+				fclose(fp);
+				return load_error(errbuf, errlen, t->path, lineno,
+				    "%s cannot be %lu bytes long (RFC 7011 "
+				    "section 6.2)", tok[3], v);
 			}
 			f->length = (uint16_t)v;
 		}
