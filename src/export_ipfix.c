@@ -22,6 +22,7 @@
  * (applicationId -> applicationName, RFC 6759), 262 RFC 5610 type records.
  */
 #define _DEFAULT_SOURCE
+#include <endian.h>
 #include <fixbuf/public.h>
 #include <math.h>
 #include <stdlib.h>
@@ -59,19 +60,27 @@ struct ipfix_field {
 	uint16_t		 len;		/* wire length (varlen: max) */
 	bool			 numeric;	/* read from flow_view.num[] */
 	bool			 fixed_text;	/* string/octets at len, NUL-padded */
+	bool			 wire_order;	/* number in network byte order */
 };
 
 /*
  * Fields written straight from flow_view.num: unsigned integers from
  * unsigned columns (clamped: reduced-size encoding saturates) and float64
- * from double columns (the bits as they are).  Each is stored as 8 bytes
- * at its offset, low bytes first; the bytes past a short field are
- * overwritten by the fields after it, which are written later.  No
- * per-field type dispatch: that dispatch was the record builder's main cost.
+ * from double columns (the bits as they are).  Each is stored in network
+ * byte order, as 8 bytes at its offset whose first `len` are the value;
+ * the zero bytes past a short field are overwritten by the fields after
+ * it, which are written later.  No per-field type dispatch: that dispatch
+ * was the record builder's main cost.
+ *
+ * Their elements carry no FB_IE_F_ENDIAN in this exporter's information
+ * model (see wire_order_element()), so libfixbuf copies them as they are
+ * instead of reversing them byte by byte: that reversal was a third of
+ * libfixbuf's time per record.
  */
 struct ipfix_fast {
 	uint32_t		off;
 	int16_t			col[2];
+	uint8_t			shift;		/* 8 * (8 - len) */
 	uint64_t		max;
 };
 
@@ -127,6 +136,10 @@ struct ipfix_exporter {
 	uint64_t		 next_refresh_ms;
 	uint64_t		 init_time_ms;
 	bool			 ip_as_text;	/* a template writes an IP as text */
+	/* Elements that options and type records use: libfixbuf converts
+	 * their byte order, as it does for the records it builds itself. */
+	struct { uint32_t ent; uint16_t num; } host_order[32];
+	unsigned		 n_host_order;
 	uint64_t		 records_too_big;
 	uint64_t		 encode_errors;
 	/* what the encoder handed to the transport (RFC 7011 statistics) */
@@ -364,10 +377,6 @@ spec_pad8(fbInfoElementSpec_t *spec, unsigned *ns, size_t *off)
 static bool
 fast_field(const struct ipfix_field *f)
 {
-#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-	(void)f;
-	return false;	/* the 8-byte stores rely on low bytes first */
-#else
 	enum col_type want;
 	int k;
 
@@ -379,6 +388,8 @@ fast_field(const struct ipfix_field *f)
 		want = COLT_UINT;
 		break;
 	case IE_FLOAT64:
+		if (f->len != 8)
+			return false;	/* sent as float32 */
 		want = COLT_DOUBLE;
 		break;
 	default:
@@ -388,7 +399,52 @@ fast_field(const struct ipfix_field *f)
 		if (f->col[k] >= 0 && column_type((enum col_id)f->col[k]) != want)
 			return false;
 	return true;
-#endif
+}
+
+/* Note the elements of an options or type template: see host_order. */
+static void
+keep_host_order(struct ipfix_exporter *x, fbTemplate_t *t)
+{
+	uint32_t i, n = fbTemplateCountElements(t);
+	const fbInfoElement_t *ie;
+
+	for (i = 0; i < n; i++) {
+		ie = fbTemplateGetIndexedIE(t, i);
+		if (x->n_host_order == sizeof(x->host_order) /
+		    sizeof(x->host_order[0]))
+			abort();	/* sized for our own options templates */
+		x->host_order[x->n_host_order].ent = ie->ent;
+		x->host_order[x->n_host_order++].num = ie->num;
+	}
+}
+
+/*
+ * The element, in this exporter's own information model, without
+ * FB_IE_F_ENDIAN: libfixbuf then copies the value, which the record
+ * builder writes in network byte order.  NULL for an element that an
+ * options or type record also uses (libfixbuf builds type records in host
+ * order).  The model updates an element in place when it is added again;
+ * templates built earlier keep the flags they copied, and each layout
+ * reads the flags of its own elements when its templates are built.
+ */
+static const fbInfoElement_t *
+wire_order_element(struct ipfix_exporter *x, const fbInfoElement_t *ie)
+{
+	fbInfoElement_t copy;
+	unsigned i;
+
+	if (!(ie->flags & FB_IE_F_ENDIAN))
+		return ie;
+	for (i = 0; i < x->n_host_order; i++)
+		if (x->host_order[i].ent == ie->ent &&
+		    x->host_order[i].num == ie->num)
+			return NULL;
+	copy = *ie;
+	/* Not REVERSIBLE: re-adding would also rewrite its reverse twin. */
+	copy.flags &= ~(uint32_t)(FB_IE_F_ENDIAN | FB_IE_F_REVERSIBLE);
+	fbInfoModelAddElement(x->model, &copy);
+	ie = fbInfoModelGetElementByID(x->model, ie->num, ie->ent);
+	return ie != NULL && !(ie->flags & FB_IE_F_ENDIAN) ? ie : NULL;
 }
 
 static int
@@ -456,14 +512,25 @@ build_layout(struct ipfix_exporter *x, struct ipfix_layout *lay, int family,
 		}
 		spec[ns].name = (char *)(uintptr_t)ie->ref.name;
 		spec[ns++].flags = 0;
-		if (fast_field(f)) {
-			lay->fast[lay->nfast].off = (uint32_t)f->off;
-			lay->fast[lay->nfast].col[0] = (int16_t)f->col[0];
-			lay->fast[lay->nfast].col[1] = (int16_t)f->col[1];
-			lay->fast[lay->nfast++].max = f->len >= 8 ? UINT64_MAX :
+		if (fast_field(f) && wire_order_element(x, ie) != NULL) {
+			struct ipfix_fast *ff = &lay->fast[lay->nfast++];
+
+			ff->off = (uint32_t)f->off;
+			ff->col[0] = (int16_t)f->col[0];
+			ff->col[1] = (int16_t)f->col[1];
+			ff->shift = (uint8_t)(8 * (8 - f->len));
+			ff->max = f->len >= 8 ? UINT64_MAX :
 			    ((uint64_t)1 << (8 * f->len)) - 1;
 			lay->n--;	/* not in f[]: the fast loop writes it */
 		}
+	}
+	/* Flags as the templates below copy them (another field of this or
+	 * an earlier layout may have changed an element's). */
+	for (i = 0; i < lay->n; i++) {
+		f = &lay->f[i];
+		ie = fbInfoModelGetElementByID(x->model, f->tf->id, f->tf->pen);
+		f->wire_order = ie != NULL && !ie_type_is_varlen(f->tf->type) &&
+		    !(ie->flags & FB_IE_F_ENDIAN);
 	}
 	spec_pad8(spec, &ns, &off);
 	spec[ns].name = NULL;
@@ -519,6 +586,7 @@ add_options_template(struct ipfix_exporter *x, uint16_t tid,
 	}
 	fbTemplateSetOptionsScope(ti, scope);
 	fbTemplateSetOptionsScope(te, scope);
+	keep_host_order(x, ti);
 	if (!fbSessionAddTemplate(x->session, TRUE, tid, ti, &err) ||
 	    !fbSessionAddTemplate(x->session, FALSE, tid, te, &err)) {
 		set_gerror(x, errbuf, errlen, "adding an options template", err);
@@ -566,6 +634,23 @@ put_int(uint8_t *p, unsigned len, int64_t v)
 	    ((uint64_t)1 << (8 * len)) - 1));
 }
 
+/* A number written in host order, for an element without FB_IE_F_ENDIAN. */
+static void
+host_to_wire(uint8_t *p, size_t len)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	for (size_t i = 0; i < len / 2; i++) {
+		uint8_t t = p[i];
+
+		p[i] = p[len - 1 - i];
+		p[len - 1 - i] = t;
+	}
+#else
+	(void)p;
+	(void)len;
+#endif
+}
+
 static uint8_t *
 scratch(struct ipfix_exporter *x, size_t used, size_t need)
 {
@@ -600,6 +685,8 @@ encode_field(struct ipfix_exporter *x, const struct ipfix_field *f,
 			a = (uint32_t)v->raw[0] << 24 | (uint32_t)v->raw[1] << 16 |
 			    (uint32_t)v->raw[2] << 8 | v->raw[3];
 		memcpy(p, &a, 4);
+		if (f->wire_order)
+			host_to_wire(p, 4);
 		return 0;
 	}
 	case IE_IPV6_ADDRESS:
@@ -656,28 +743,28 @@ encode_field(struct ipfix_exporter *x, const struct ipfix_field *f,
 	default:
 		break;
 	}
-	/* numbers */
+	/* numbers, in host order */
 	switch (f->tf->type) {
 	case IE_FLOAT64:
+	case IE_FLOAT32:
 		d = v->type == COLT_DOUBLE ? v->d : v->type == COLT_INT ?
 		    (double)v->i : (double)v->u;
-		memcpy(p, &d, 8);
-		return 0;
-	case IE_FLOAT32: {
-		float fl = (float)(v->type == COLT_DOUBLE ? v->d :
-		    v->type == COLT_INT ? (double)v->i : (double)v->u);
+		if (f->len == 8) {
+			memcpy(p, &d, 8);
+		} else {
+			float fl = (float)d;	/* float64 sent as float32 */
 
-		memcpy(p, &fl, 4);
-		return 0;
-	}
+			memcpy(p, &fl, 4);
+		}
+		break;
 	case IE_BOOLEAN:
 		put_uint(p, 1, (v->type == COLT_DOUBLE ? v->d != 0 : v->u != 0) ?
 		    1 : 2);
-		return 0;
+		break;
 	case IE_SIGNED8: case IE_SIGNED16: case IE_SIGNED32: case IE_SIGNED64:
 		put_int(p, f->len, v->type == COLT_INT ? v->i :
 		    v->type == COLT_DOUBLE ? (int64_t)llround(v->d) : (int64_t)v->u);
-		return 0;
+		break;
 	default:
 		if (v->type == COLT_DOUBLE)
 			put_uint(p, f->len, v->d <= 0 ? 0 : (uint64_t)llround(v->d));
@@ -685,8 +772,11 @@ encode_field(struct ipfix_exporter *x, const struct ipfix_field *f,
 			put_uint(p, f->len, v->i < 0 ? 0 : (uint64_t)v->i);
 		else
 			put_uint(p, f->len, v->u);
-		return 0;
+		break;
 	}
+	if (f->wire_order)
+		host_to_wire(p, f->len);
+	return 0;
 }
 
 static int
@@ -702,6 +792,7 @@ append_flow_record(struct ipfix_exporter *x, const struct ipfix_layout *lay,
 		uint64_t u = v->num[ff->col[reverse]].u;
 
 		u = u > ff->max ? ff->max : u;
+		u = htobe64(u << ff->shift);
 		memcpy(x->rec + ff->off, &u, 8);
 	}
 	/* The others after the fast ones: they overwrite any spill. */
@@ -1008,6 +1099,21 @@ export_ipfix_open(const struct exporter_conf *conf,
 	x->model = fbInfoModelAlloc();
 	x->session = fbSessionAlloc(x->model);
 	fbSessionSetDomain(x->session, env->observation_domain);
+	/* Options and type templates first: their elements keep libfixbuf's
+	 * byte-order conversion (see wire_order_element()). */
+	if (add_options_template(x, TID_STATS, stats_spec, 1, errbuf,
+	    errlen) != 0 ||
+	    (env->dpi != NULL && add_options_template(x, TID_APPS, app_spec, 1,
+	    errbuf, errlen) != 0))
+		goto fail;
+	if ((ti = fbInfoElementAllocTypeTemplate(x->model, &err)) == NULL ||
+	    !fbSessionAddTemplate(x->session, TRUE, TID_TYPES_INT, ti, &err) ||
+	    (te = fbInfoElementAllocTypeTemplate(x->model, &err)) == NULL ||
+	    !fbSessionAddTemplate(x->session, FALSE, TID_TYPES_EXT, te, &err)) {
+		set_gerror(x, errbuf, errlen, "type record template", err);
+		goto fail;
+	}
+	keep_host_order(x, ti);
 	for (i = 0; i < 4; i++) {
 		if ((i >= 2) != env->uniflow)
 			continue;	/* only the mode's own templates */
@@ -1034,18 +1140,6 @@ export_ipfix_open(const struct exporter_conf *conf,
 	    (x->strings = malloc(2 * strings + 64)) == NULL)
 		goto nomem;
 	x->strings_cap = 2 * strings + 64;
-	if (add_options_template(x, TID_STATS, stats_spec, 1, errbuf,
-	    errlen) != 0 ||
-	    (env->dpi != NULL && add_options_template(x, TID_APPS, app_spec, 1,
-	    errbuf, errlen) != 0))
-		goto fail;
-	if ((ti = fbInfoElementAllocTypeTemplate(x->model, &err)) == NULL ||
-	    !fbSessionAddTemplate(x->session, TRUE, TID_TYPES_INT, ti, &err) ||
-	    (te = fbInfoElementAllocTypeTemplate(x->model, &err)) == NULL ||
-	    !fbSessionAddTemplate(x->session, FALSE, TID_TYPES_EXT, te, &err)) {
-		set_gerror(x, errbuf, errlen, "type record template", err);
-		goto fail;
-	}
 	x->fbuf = fBufAllocForExport(x->session,
 	    fbExporterAllocBuffer(x->msgbuf, (uint16_t)x->mtu));
 	x->init_time_ms = walltime_ms();

@@ -94,6 +94,48 @@ if ! ipfixDump --in "$tmp/fixed.ipfix" --rfc5610 >"$tmp/fixed.dump" 2>&1 ||
 	echo "FAIL template-fixed: fixed-length applicationName not decoded: $(grep applicationName "$tmp/fixed.dump" | head -3)"
 	fail=$((fail + 1))
 fi
+# Lengths (RFC 7011 section 6.2): integers may be shorter than their type
+# (reduced-size encoding: the value saturates), float64 may be sent in 4
+# bytes; nothing else may differ from its type's size.
+printf 'src_ip sourceIPv4Address 8 ipv4Address\nsrc_port sourceTransportPort 7 unsigned16 4\n' >"$tmp/t9.tmpl"
+check template-length-integer 2 "t9.tmpl line 2: unsigned16 cannot be 4 bytes long" -- "$probe" -r "$tmp/demo.pcap" --export ipfix+file://"$tmp/x.ipfix" --template "$tmp/t9.tmpl"
+printf 'src_ip sourceIPv4Address 8 ipv4Address\nbidirectional_first_seen_ms flowStartMilliseconds 152 dateTimeMilliseconds 4\n' >"$tmp/t10.tmpl"
+check template-length-time 2 "t10.tmpl line 2: dateTimeMilliseconds cannot be 4 bytes long" -- "$probe" -r "$tmp/demo.pcap" --export ipfix+file://"$tmp/x.ipfix" --template "$tmp/t10.tmpl"
+# Reduced sizes decoded by ipfixDump against the CSV of the same run: the
+# bytes in 1 byte saturate at 255, the duration in 3 bytes is exact, the
+# mean packet size in a float32 is the CSV's to float32 precision.
+printf 'enterprise 32473\nid flowId 148 unsigned64\nbidirectional_duration_ms flowDurationMilliseconds 161 unsigned32 3\nbidirectional_bytes octetDeltaCount 1 unsigned64 1\nbidirectional_mean_ps streamprobeMeanPs32 ENT:900 float64 4\n' >"$tmp/t11.tmpl"
+check template-reduced-size 0 "" -- "$probe" -r "$tmp/demo.pcap" --statistics --template "$tmp/t11.tmpl" --export ipfix+file://"$tmp/reduced.ipfix" --csv "$tmp/reduced.csv"
+if ! ipfixDump --in "$tmp/reduced.ipfix" --rfc5610 >"$tmp/reduced.dump" 2>&1 ||
+	! python3 - "$tmp/reduced.csv" "$tmp/reduced.dump" <<'PY'; then
+import csv, re, sys
+rows = {int(r["id"]): r for r in csv.DictReader(open(sys.argv[1]))}
+recs, cur = {}, None
+for line in open(sys.argv[2]):
+    m = re.search(r"\((?:\d+/)?\d+\)\s+(\w+) : (\S+)", line)
+    if not m:
+        continue
+    if m.group(1) == "flowId":
+        cur = recs.setdefault(int(m.group(2)), {})
+    elif cur is not None:
+        cur[m.group(1)] = m.group(2)
+bad = []
+for fid, r in rows.items():
+    d = recs.get(fid, {})
+    if int(d.get("flowDurationMilliseconds", -1)) != int(r["bidirectional_duration_ms"]):
+        bad.append((fid, "duration", d.get("flowDurationMilliseconds")))
+    if int(d.get("octetDeltaCount", -1)) != min(int(r["bidirectional_bytes"]), 255):
+        bad.append((fid, "bytes", d.get("octetDeltaCount")))
+    want = float(r["bidirectional_mean_ps"])
+    if abs(float(d.get("streamprobeMeanPs32", "nan")) - want) > 1e-6 * max(1.0, want):
+        bad.append((fid, "mean_ps", d.get("streamprobeMeanPs32"), want))
+if bad or not rows or len(recs) != len(rows):
+    print("mismatch:", bad[:5], len(rows), len(recs))
+    sys.exit(1)
+PY
+	echo "FAIL template-reduced-size: values differ from the CSV"
+	fail=$((fail + 1))
+fi
 check template-unknown-element 2 "t3.tmpl line 2: reverse element 999 is not a known IANA element" -- "$probe" -r "$tmp/demo.pcap" --export ipfix+file://"$tmp/x.ipfix" --template "$tmp/t3.tmpl"
 check template-ent-before-enterprise 2 "t4.tmpl line 2: ENT used before" -- "$probe" -r "$tmp/demo.pcap" --export ipfix+file://"$tmp/x.ipfix" --template "$tmp/t4.tmpl"
 check udp-record-too-big 2 "records can reach" -- "$probe" -r "$tmp/demo.pcap" --statistics --splt 255 --template nfstream --export ipfix+udp://127.0.0.1:4739
