@@ -295,14 +295,18 @@ value_ip(const struct flow *f, int end, bool no_text, struct col_value *out)
 }
 
 static void
-value_mac(const uint8_t *m, unsigned len, struct col_value *out)
+value_mac(const uint8_t *m, unsigned len, bool no_text, struct col_value *out)
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned i, k = 0;
 
 	out->raw = m;
 	out->rawlen = 6;
-	for (i = 0; i < 6; i++) {
+	if (no_text && len == 17) {
+		set_str(out, 0);
+		return;
+	}
+	for (i = 0; i < (len + 1) / 3; i++) {	/* the bytes the text shows */
 		if (i)
 			out->buf[k++] = ':';
 		out->buf[k++] = hex[m[i] >> 4];
@@ -506,16 +510,16 @@ column_value(const struct flow_view *v, enum col_id id, struct col_value *out)
 		value_ip(f, dst, v->no_text, out);
 		break;
 	case COL_SRC_MAC:
-		value_mac(f->src_mac, 17, out);
+		value_mac(f->src_mac, 17, v->no_text, out);
 		break;
 	case COL_SRC_OUI:
-		value_mac(f->src_mac, 8, out);
+		value_mac(f->src_mac, 8, false, out);
 		break;
 	case COL_DST_MAC:
-		value_mac(f->dst_mac, 17, out);
+		value_mac(f->dst_mac, 17, v->no_text, out);
 		break;
 	case COL_DST_OUI:
-		value_mac(f->dst_mac, 8, out);
+		value_mac(f->dst_mac, 8, false, out);
 		break;
 	case COL_SPLT_DIRECTION:
 	case COL_SPLT_PS:

@@ -135,7 +135,8 @@ struct ipfix_exporter {
 	uint64_t		 last_emit_ms;
 	uint64_t		 next_refresh_ms;
 	uint64_t		 init_time_ms;
-	bool			 ip_as_text;	/* a template writes an IP as text */
+	bool			 addr_as_text;	/* a template writes an IP or MAC
+						 * address as text */
 	/* Elements that options and type records use: libfixbuf converts
 	 * their byte order, as it does for the records it builds itself. */
 	struct { uint32_t ent; uint16_t num; } host_order[32];
@@ -485,9 +486,10 @@ build_layout(struct ipfix_exporter *x, struct ipfix_layout *lay, int family,
 		if (!exportrec_columns(tf, uniflow, f->col))
 			continue;
 		lay->n++;
-		if ((tf->column == COL_SRC_IP || tf->column == COL_DST_IP) &&
-		    tf->type == IE_STRING)
-			x->ip_as_text = true;
+		if ((tf->column == COL_SRC_IP || tf->column == COL_DST_IP ||
+		    tf->column == COL_SRC_MAC || tf->column == COL_DST_MAC) &&
+		    ie_type_is_varlen(tf->type))
+			x->addr_as_text = true;
 		f->tf = tf;
 		f->fixed_text = tf->fixed;
 		f->numeric = !ie_type_is_varlen(tf->type) &&
@@ -783,17 +785,20 @@ static int
 append_flow_record(struct ipfix_exporter *x, const struct ipfix_layout *lay,
     const struct flow_view *v, int reverse)
 {
+	const struct ipfix_fast *ff = lay->fast, *ff_end = ff + lay->nfast;
+	const union col_num *num = v->num;
+	uint8_t *rec = x->rec;
 	size_t sused = 0;
 	unsigned i;
 
-	memset(x->rec, 0, lay->rec_size);
-	for (i = 0; i < lay->nfast; i++) {
-		const struct ipfix_fast *ff = &lay->fast[i];
-		uint64_t u = v->num[ff->col[reverse]].u;
+	memset(rec, 0, lay->rec_size);
+	/* Locals, not x->..: the stores below may alias x for the compiler. */
+	for (; ff < ff_end; ff++) {
+		uint64_t u = num[ff->col[reverse]].u;
 
 		u = u > ff->max ? ff->max : u;
 		u = htobe64(u << ff->shift);
-		memcpy(x->rec + ff->off, &u, 8);
+		memcpy(rec + ff->off, &u, 8);
 	}
 	/* The others after the fast ones: they overwrite any spill. */
 	for (i = 0; i < lay->n; i++) {
@@ -824,7 +829,7 @@ ipfix_export_flow(struct exporter *e, const struct flow_view *v)
 		e->failed++;
 		return -1;
 	}
-	bv.no_text = !x->ip_as_text;	/* addresses go out as bytes */
+	bv.no_text = !x->addr_as_text;	/* addresses go out as bytes */
 	rc = append_flow_record(x, lay, &bv, 0);
 	if (rc == 0 && exportrec_has_reverse(v, x->env.uniflow))
 		rc = append_flow_record(x, lay, &bv, 1);
