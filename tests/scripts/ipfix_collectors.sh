@@ -68,60 +68,7 @@ fi
 PROBE=$(cd "$(dirname "$PROBE")" && pwd)/$(basename "$PROBE")
 
 WORK=$(mktemp -d /tmp/ipfix_collectors.XXXXXX)
-declare -A LIVE=()	# background processes we started and have not reaped
-PASS=0
-FAIL=0
-
-started() { LIVE[$1]=1; }
-# Reap a child; its status in $REAPED.
-reap() {
-	REAPED=0
-	wait "$1" || REAPED=$?
-	unset "LIVE[$1]"
-}
-# Stop a child we started, by pid: TERM, then KILL after 5 s.
-stop_pid() {
-	local pid=$1 i
-	if [[ -z ${LIVE[$pid]:-} ]]; then
-		return 0
-	fi
-	kill -TERM "$pid" 2>/dev/null || true
-	for i in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-	reap "$pid"
-}
-cleanup() {
-	local pid
-	for pid in "${!LIVE[@]}"; do
-		stop_pid "$pid"
-	done
-	if [[ -n ${KEEP:-} ]]; then
-		echo "work dir kept: $WORK"
-	else
-		rm -rf "$WORK"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-ok() { echo "ok   $*"; PASS=$((PASS + 1)); }
-bad() { echo "FAIL $*"; FAIL=$((FAIL + 1)); }
-now() { date +%s.%N; }
-# sleep until $1 seconds after the epoch time $2
-sleep_until() { python3 -c "import time,sys; d=$2+$1-time.time(); time.sleep(max(d,0))"; }
-
-# Wait up to $2 seconds for a line matching $3 in file $1.
-wait_for_line() {
-	local f=$1 t=$2 pat=$3 i
-	for i in $(seq $((t * 20))); do
-		grep -q -- "$pat" "$f" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
+. "$HERE/collector_lib.sh"
 
 H=$WORK/h.py
 cat >"$H" <<'PYEOF'
@@ -470,21 +417,7 @@ if __name__ == "__main__":
     globals()[sys.argv[1]](*sys.argv[2:])
 PYEOF
 export HERE
-h() { python3 "$H" "$@"; }
 
-# Start a UDP sink on $1 logging to $2; sets SINK_PID.
-start_udpsink() {
-	rm -f "$2.ready"
-	python3 "$H" udpsink "$1" "$2" &
-	SINK_PID=$!
-	started "$SINK_PID"
-	local i
-	for i in $(seq 100); do
-		[[ -f $2.ready ]] && return 0
-		sleep 0.05
-	done
-	return 1
-}
 
 # What the probe printed (summary lines about export; repeated lines counted).
 probe_said() {
@@ -506,22 +439,16 @@ A_CAPS=("$PCAPS/1kxun.pcap" "$PCAPS/webex.pcap" "$PCAPS/dns_fragmented.pcap"
 for cap in "${A_CAPS[@]}"; do
 	name=$(basename "$cap")
 	d=$WORK/a_${name}
-	mkdir -p "$d/flows"
 	port=$(h freeport udp)
-	nfcapd -w "$d/flows" -b 127.0.0.1 -p "$port" -t 3600 -B 4194304 \
-	    >"$d/nfcapd.log" 2>&1 &
-	nf_pid=$!
-	started "$nf_pid"
-	if ! wait_for_line "$d/nfcapd.log" 10 "Startup nfcapd"; then
+	if ! start_nfcapd "$d" "$port"; then
 		bad "(a) $name: nfcapd did not start: $(tail -2 "$d/nfcapd.log")"
-		stop_pid "$nf_pid"
 		continue
 	fi
 	rc=0
 	"$PROBE" -r "$cap" --csv "$d/flows.csv" \
 	    --export "ipfix+udp://127.0.0.1:$port" 2>"$d/probe.err" || rc=$?
 	sleep 0.3	# the last datagrams
-	stop_pid "$nf_pid"	# SIGTERM: nfcapd writes its file and its counters
+	stop_pid "$NF_PID"	# SIGTERM: nfcapd writes its file and its counters
 	if [[ $rc -ne 0 ]]; then
 		bad "(a) $name: probe exit $rc: $(tail -1 "$d/probe.err")"
 		continue

@@ -116,53 +116,7 @@ PROBE=$(cd "$(dirname "$PROBE")" && pwd)/$(basename "$PROBE")
 NF9COLLECT=$(cd "$(dirname "$NF9COLLECT")" && pwd)/$(basename "$NF9COLLECT")
 
 WORK=$(mktemp -d /tmp/nf9_collectors.XXXXXX)
-declare -A LIVE=()	# background processes we started and have not reaped
-PASS=0
-FAIL=0
-
-started() { LIVE[$1]=1; }
-reap() {	# reap a child; its status in $REAPED
-	REAPED=0
-	wait "$1" || REAPED=$?
-	unset "LIVE[$1]"
-}
-stop_pid() {	# stop a child we started, by pid: TERM, then KILL after 5 s
-	local pid=$1 i
-	[[ -n ${LIVE[$pid]:-} ]] || return 0
-	kill -TERM "$pid" 2>/dev/null || true
-	for i in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-	reap "$pid"
-}
-cleanup() {
-	local pid
-	for pid in "${!LIVE[@]}"; do
-		stop_pid "$pid"
-	done
-	if [[ -n ${KEEP:-} ]]; then
-		echo "work dir kept: $WORK"
-	else
-		rm -rf "$WORK"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-ok() { echo "ok   $*"; PASS=$((PASS + 1)); }
-bad() { echo "FAIL $*"; FAIL=$((FAIL + 1)); }
-now() { date +%s.%N; }
-sleep_until() { python3 -c "import time; time.sleep(max($2+$1-time.time(), 0))"; }
-wait_for_line() {	# file, seconds, pattern
-	local i
-	for i in $(seq $(($2 * 20))); do
-		grep -q -- "$3" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
+. "$HERE/collector_lib.sh"
 indent() { sed 's/^/       /'; }
 # ONLY="a c" runs those sections only (b and f share their runs)
 want() { [[ -z ${ONLY:-} || " $ONLY " == *" $1 "* ]]; }
@@ -849,21 +803,7 @@ if __name__ == "__main__":
     globals()[sys.argv[1]](*sys.argv[2:])
 PYEOF
 export HERE
-h() { python3 "$H" "$@"; }
 
-# Start a UDP sink on $1 logging to $2; sets SINK_PID.
-start_udpsink() {
-	rm -f "$2.ready"
-	python3 "$H" udpsink "$1" "$2" &
-	SINK_PID=$!
-	started "$SINK_PID"
-	local i
-	for i in $(seq 100); do
-		[[ -f $2.ready ]] && return 0
-		sleep 0.05
-	done
-	return 1
-}
 
 # tshark on lo for "udp port P1 or ..." into $1/cap.pcap (pcap format).
 # "Capturing on" comes before the filter is in place: wait until a marker
@@ -910,23 +850,17 @@ if want a; then
 	for cap in "${CAPS[@]}"; do
 		name=$(basename "$cap")
 		d=$WORK/a/$name
-		mkdir -p "$d/flows"
 		port=${PORTS[$n]}
 		n=$((n + 1))
-		nfcapd -w "$d/flows" -b 127.0.0.1 -p "$port" -t 3600 -B 4194304 \
-		    >"$d/nfcapd.log" 2>&1 &
-		nf_pid=$!
-		started "$nf_pid"
-		if ! wait_for_line "$d/nfcapd.log" 10 "Startup nfcapd"; then
+		if ! start_nfcapd "$d" "$port"; then
 			bad "(a) $name: nfcapd did not start: $(tail -2 "$d/nfcapd.log")"
-			stop_pid "$nf_pid"
 			continue
 		fi
 		rc=0
 		"$PROBE" -r "$cap" --csv "$d/flows.csv" \
 		    --export "nf9+udp://127.0.0.1:$port" 2>"$d/probe.err" || rc=$?
 		sleep 0.2		# nfcapd reads the last datagrams
-		stop_pid "$nf_pid"	# SIGTERM: nfcapd writes its file and counters
+		stop_pid "$NF_PID"	# SIGTERM: nfcapd writes its file and counters
 		nfdump -R "$d/flows" -I >"$d/nfdump-I.txt" 2>&1 || true
 		# flow by flow; TZ=UTC: nfdump prints local time; -6: full IPv6
 		TZ=UTC nfdump -R "$d/flows" -6 -N -q \
