@@ -384,22 +384,21 @@ encode_field(struct nf9_exporter *x, const struct nf9_fieldmap *f,
 			memcpy(p, v->s, n);
 		}
 		return;
-	case IE_FLOAT64: {
+	case IE_FLOAT64:
+	case IE_FLOAT32: {
 		double d = v->type == COLT_DOUBLE ? v->d : v->type == COLT_INT ?
 		    (double)v->i : (double)v->u;
+		float fl = (float)d;	/* float32, or a float64 sent in 4 bytes */
+		uint32_t u32;
 		uint64_t u;
 
-		memcpy(&u, &d, 8);
-		put_be(p, 8, u);
-		return;
-	}
-	case IE_FLOAT32: {
-		float fl = (float)(v->type == COLT_DOUBLE ? v->d :
-		    v->type == COLT_INT ? (double)v->i : (double)v->u);
-		uint32_t u;
-
-		memcpy(&u, &fl, 4);
-		put_be(p, 4, u);
+		if (f->len == 8) {
+			memcpy(&u, &d, 8);
+		} else {
+			memcpy(&u32, &fl, 4);
+			u = u32;
+		}
+		put_be(p, f->len, u);
 		return;
 	}
 	default:

@@ -71,6 +71,9 @@
 #     And: the probe either refuses at start-up or delivers every record at
 #     its smallest --mtu (576) with templates in every packet (--uniflow,
 #     IPv6, --template-packets 1).
+# (g) reduced sizes: a 1-byte octetDeltaCount saturates at 255 and a float64
+#     sent in 4 bytes equals the CSV's value to float32 precision, as
+#     nf9collect decodes them.
 #
 # Prints "ok"/"FAIL" lines and "N passed, M failed"; exit 1 on failure, 2 when
 # SHARED or a tool is missing, 77 (skip) when not root (tshark on lo).
@@ -1095,6 +1098,63 @@ if want d || want e; then
 	# (e) by packet count: templates on every 5th export packet
 	want e && late_run e packets 5 --template-refresh 3600 --template-packets 5
 	echo "     (d)+(e) in $(python3 -c "print('%.1f' % ($(now) - $T_D))") s"
+fi
+
+# (g) reduced sizes (RFC 7011 section 6.2, as v9 carries them), decoded by
+#     nf9collect against the CSV of the same run: octetDeltaCount in 1 byte
+#     saturates at 255, a float64 in 4 bytes is the CSV's mean packet size to
+#     float32 precision.
+if want g; then
+	d=$WORK/g
+	mkdir -p "$d"
+	printf 'id flowId 148 unsigned64\nbidirectional_bytes octetDeltaCount 1 unsigned64 1\nbidirectional_mean_ps samplingProbability 311 float64 4\n' >"$d/reduced.tmpl"
+	port=$(h freeport)
+	"$NF9COLLECT" "$port" 60 "$d/out.tsv" 2>"$d/nc.err" &
+	nc_pid=$!
+	started "$nc_pid"
+	wait_for_line "$d/nc.err" 10 "listening on" || true
+	rc=0
+	"$PROBE" -r "$PCAPS/webex.pcap" --statistics --template "$d/reduced.tmpl" \
+	    --csv "$d/flows.csv" --export "nf9+udp://127.0.0.1:$port" \
+	    2>"$d/probe.err" || rc=$?
+	sleep 0.5
+	stop_pid "$nc_pid"
+	if [[ $rc -ne 0 ]]; then
+		bad "(g) probe exit $rc: $(tail -1 "$d/probe.err")"
+	elif out=$(python3 - "$d/flows.csv" "$d/out.tsv" <<'PY'
+import csv, sys
+rows = {int(r["id"]): r for r in csv.DictReader(open(sys.argv[1]))}
+recs = {}
+for line in open(sys.argv[2]):
+    f = line.rstrip("\n").split("\t")
+    if f[0] not in ("256", "257"):
+        continue
+    kv = dict(x.split("=", 1) for x in f[1:])
+    recs[int(kv["flowId"])] = kv
+bad = []
+for fid, r in rows.items():
+    kv = recs.get(fid)
+    if kv is None:
+        bad.append("flow %d missing" % fid)
+        continue
+    if int(kv["octetDeltaCount"]) != min(int(r["bidirectional_bytes"]), 255):
+        bad.append("flow %d bytes %s" % (fid, kv["octetDeltaCount"]))
+    want = float(r["bidirectional_mean_ps"])
+    if abs(float(kv["samplingProbability"]) - want) > 1e-6 * max(1.0, want):
+        bad.append("flow %d mean %s, CSV %r" % (fid, kv["samplingProbability"], want))
+print("%d flows, %d records, %d saturated" % (len(rows), len(recs),
+      sum(int(r["bidirectional_bytes"]) > 255 for r in rows.values())))
+if bad or not rows:
+    print("\n".join(bad[:5]))
+    sys.exit(1)
+PY
+	); then
+		ok "(g) reduced sizes: 1-byte counter saturates, float64 as float32 matches the CSV"
+		indent <<<"$out"
+	else
+		bad "(g) reduced sizes:"
+		indent <<<"$out"
+	fi
 fi
 
 T_END=$(now)
