@@ -420,32 +420,31 @@ keep_host_order(struct ipfix_exporter *x, fbTemplate_t *t)
 }
 
 /*
- * The element, in this exporter's own information model, without
- * FB_IE_F_ENDIAN: libfixbuf then copies the value, which the record
- * builder writes in network byte order.  NULL for an element that an
- * options or type record also uses (libfixbuf builds type records in host
- * order).  The model updates an element in place when it is added again;
- * templates built earlier keep the flags they copied, and each layout
- * reads the flags of its own elements when its templates are built.
+ * Clear FB_IE_F_ENDIAN on an element of this exporter's own information
+ * model: libfixbuf then copies the value, which the record builder writes
+ * in network byte order.  False for an element that an options or type
+ * record also uses (libfixbuf builds type records in host order).  The
+ * model updates an element in place when it is added again; templates
+ * built earlier keep the flags they copied, and each layout reads the
+ * flags of its own elements when its templates are built.
  */
-static const fbInfoElement_t *
+static bool
 wire_order_element(struct ipfix_exporter *x, const fbInfoElement_t *ie)
 {
 	fbInfoElement_t copy;
 	unsigned i;
 
 	if (!(ie->flags & FB_IE_F_ENDIAN))
-		return ie;
+		return true;
 	for (i = 0; i < x->n_host_order; i++)
 		if (x->host_order[i].ent == ie->ent &&
 		    x->host_order[i].num == ie->num)
-			return NULL;
+			return false;
 	copy = *ie;
 	/* Not REVERSIBLE: re-adding would also rewrite its reverse twin. */
 	copy.flags &= ~(uint32_t)(FB_IE_F_ENDIAN | FB_IE_F_REVERSIBLE);
 	fbInfoModelAddElement(x->model, &copy);
-	ie = fbInfoModelGetElementByID(x->model, ie->num, ie->ent);
-	return ie != NULL && !(ie->flags & FB_IE_F_ENDIAN) ? ie : NULL;
+	return true;
 }
 
 static int
@@ -514,7 +513,7 @@ build_layout(struct ipfix_exporter *x, struct ipfix_layout *lay, int family,
 		}
 		spec[ns].name = (char *)(uintptr_t)ie->ref.name;
 		spec[ns++].flags = 0;
-		if (fast_field(f) && wire_order_element(x, ie) != NULL) {
+		if (fast_field(f) && wire_order_element(x, ie)) {
 			struct ipfix_fast *ff = &lay->fast[lay->nfast++];
 
 			ff->off = (uint32_t)f->off;
