@@ -8,11 +8,16 @@
  *	nf9_finish(), nf9_report(), nf9_destroy()
  *
  * Field types: an IANA element keeps its id (below 128 v9 and IPFIX agree;
- * above, the id the template names); RFC 5103 reverse octet and packet
- * counts become OUT_BYTES 23 and OUT_PKTS 24; ntop's elements (PEN 35632)
- * take ntop's v9 ids, 57472 + id; any other enterprise element has no v9
- * id and is left out.  Every field has a fixed length: strings and octet
- * arrays are NUL-padded or truncated to the template's length.
+ * above, the id the template names), except flowId 148, which v9 collectors
+ * read as Cisco ASA's NSEL connection id (nfdump then takes every record
+ * for a firewall event): the flow id goes out as 49000, streamprobe's
+ * element 1000.  RFC 5103 reverse octet and packet counts become OUT_BYTES
+ * 23 and OUT_PKTS 24; ntop's elements (PEN 35632) take ntop's v9 ids, 57472
+ * + id; streamprobe's own (the template's "enterprise" number) 48000 + id,
+ * a range nfdump, pmacct, Wireshark, Cisco NSEL and ntop do not use; any
+ * other enterprise element has no v9 id and is left out.  Every field has
+ * a fixed length: strings and octet arrays are NUL-padded or truncated to
+ * the template's length.
  * FIRST_SWITCHED (22) and LAST_SWITCHED (21) are milliseconds of sysUptime.
  * Templates (and the options records: exporter statistics, application
  * table) are sent at start, every --template-refresh seconds and every
@@ -36,6 +41,10 @@
 
 #define NTOP_PEN		35632u
 #define NTOP_V9_BASE		57472u
+#define OWN_V9_BASE		48000u	/* streamprobe element n: 48000 + n */
+#define OWN_V9_MAX		9000u	/* below 57000: clear of ntop's */
+#define IANA_FLOW_ID		148
+#define OWN_FLOW_ID		1000	/* the flow id's own element number */
 #define TID_STATS		260
 #define TID_APPS		261
 #define V9_SCOPE_SYSTEM		1
@@ -89,16 +98,21 @@ struct nf9_exporter {
 	struct col_value	 val;
 };
 
-/* The v9 field type of a template line, or 0 when v9 has none. */
+/*
+ * The v9 field type of a template line, or 0 when v9 has none; own is the
+ * template's enterprise number.
+ */
 static uint16_t
-v9_type(const struct tmpl_field *tf)
+v9_type(const struct tmpl_field *tf, uint32_t own)
 {
 	if (tf->pen == 0)
-		return tf->id;
+		return tf->id == IANA_FLOW_ID ? OWN_V9_BASE + OWN_FLOW_ID : tf->id;
 	if (tf->pen == TMPL_REVERSE_PEN)
 		return tf->id == 1 ? V9_OUT_BYTES : tf->id == 2 ? V9_OUT_PKTS : 0;
 	if (tf->pen == NTOP_PEN && NTOP_V9_BASE + tf->id <= 0xffff)
 		return (uint16_t)(NTOP_V9_BASE + tf->id);
+	if (own != 0 && tf->pen == own && tf->id < OWN_V9_MAX)
+		return (uint16_t)(OWN_V9_BASE + tf->id);
 	return 0;
 }
 
@@ -134,7 +148,7 @@ build_layout(struct nf9_exporter *x, struct nf9_layout *lay, int family,
 			    column_name(tf->column), ie_type_name(tf->type));
 			return -1;
 		}
-		if ((type = v9_type(tf)) == 0)
+		if ((type = v9_type(tf, x->tmpl.enterprise)) == 0)
 			continue;	/* no NetFlow v9 id: README lists these */
 		f = &lay->f[lay->n];
 		if (!exportrec_columns(tf, uniflow, f->col))
@@ -166,7 +180,7 @@ warn_left_out(struct nf9_exporter *x)
 	for (i = 0; i < x->tmpl.n; i++) {
 		const struct tmpl_field *tf = &x->tmpl.f[i];
 
-		if (v9_type(tf) != 0 ||
+		if (v9_type(tf, x->tmpl.enterprise) != 0 ||
 		    !exportrec_column_active(&x->env, tf->column))
 			continue;
 		n++;
