@@ -14,8 +14,9 @@
  * element 1000.  RFC 5103 reverse octet and packet counts become OUT_BYTES
  * 23 and OUT_PKTS 24; ntop's elements (PEN 35632) take ntop's v9 ids, 57472
  * + id; streamprobe's own (the template's "enterprise" number) 48000 + id,
- * a range nfdump, pmacct, Wireshark, Cisco NSEL and ntop do not use; any
- * other enterprise element has no v9 id and is left out.  Every field has
+ * a range nfdump, pmacct, Wireshark, Cisco NSEL and ntop do not use, except
+ * the SPLT lists; any other enterprise element has no v9 id and is left
+ * out.  Every field has
  * a fixed length: strings and octet arrays are NUL-padded or truncated to
  * the template's length.
  * FIRST_SWITCHED (22) and LAST_SWITCHED (21) are milliseconds of sysUptime.
@@ -111,7 +112,10 @@ v9_type(const struct tmpl_field *tf, uint32_t own)
 		return tf->id == 1 ? V9_OUT_BYTES : tf->id == 2 ? V9_OUT_PKTS : 0;
 	if (tf->pen == NTOP_PEN && NTOP_V9_BASE + tf->id <= 0xffff)
 		return (uint16_t)(NTOP_V9_BASE + tf->id);
-	if (own != 0 && tf->pen == own && tf->id < OWN_V9_MAX)
+	/* Not the SPLT lists: at their fixed v9 lengths (1785 bytes) a
+	 * record would not fit a packet. */
+	if (own != 0 && tf->pen == own && tf->id < OWN_V9_MAX &&
+	    column_type(tf->column) != COLT_LIST)
 		return (uint16_t)(OWN_V9_BASE + tf->id);
 	return 0;
 }
@@ -232,19 +236,23 @@ open_packet(struct nf9_exporter *x)
 	}
 }
 
-/* Add one item, sending the packet and retrying once when it is full. */
+/*
+ * Add one item, sending the packet and retrying when it is full: twice,
+ * because the packet opened for the retry may start with the templates
+ * (and options records), which can leave too little room for a large
+ * record; the packet after that starts empty.
+ */
 static int
 add_item(struct nf9_exporter *x, int (*add)(struct nf9_exporter *,
     const void *), const void *arg, bool is_record)
 {
-	int rc;
+	int rc, tries;
 
 	if (!x->open)
 		open_packet(x);
-	if ((rc = add(x, arg)) == NF9_FULL) {
+	for (tries = 0; (rc = add(x, arg)) == NF9_FULL && tries < 2; tries++) {
 		send_packet(x);
 		open_packet(x);
-		rc = add(x, arg);
 	}
 	if (rc != 0) {
 		if (is_record)
