@@ -33,6 +33,8 @@
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
 
 #include <fixbuf/public.h>
 
@@ -187,6 +189,29 @@ print_record(FILE *fp, uint16_t tid, fbTemplate_t *tmpl, const uint8_t *rec,
 	fputc('\n', fp);
 }
 
+/*
+ * A 4 MB receive buffer on the listener's socket: a probe reading a file
+ * sends its datagrams in a burst that the default buffer (208 KB) cannot
+ * hold while this process writes its TSV.  libfixbuf has no call for it,
+ * so the socket is found by its port.
+ */
+static void
+grow_rcvbuf(const char *port)
+{
+	struct sockaddr_in sin;
+	socklen_t sl;
+	int fd, size = 4 << 20;
+
+	for (fd = 3; fd < 256; fd++) {
+		sl = sizeof(sin);
+		if (getsockname(fd, (struct sockaddr *)&sin, &sl) == 0 &&
+		    sin.sin_family == AF_INET &&
+		    ntohs(sin.sin_port) == (uint16_t)atoi(port))
+			(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size,
+			    sizeof(size));
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -236,6 +261,7 @@ main(int argc, char **argv)
 		    err ? err->message : "?");
 		return 2;
 	}
+	grow_rcvbuf(argv[1]);
 	fprintf(stderr, "nf9collect: listening on 127.0.0.1:%s at %.6f\n",
 	    argv[1], now_s());
 	deadline = now_s() + (double)secs;

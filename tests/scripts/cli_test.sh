@@ -146,7 +146,7 @@ check nf9-tcp 2 "NetFlow v9 over TCP is not offered" -- "$probe" -r "$tmp/demo.p
 check nf9-mtu-small 2 "mtu" -- "$probe" -r "$tmp/demo.pcap" --export nf9+udp://127.0.0.1:2055 --mtu 100
 printf 'src_ip sourceIPv4Address 8 ipv4Address\nuser_agent httpUserAgent 468 string 1200\n' >"$tmp/t5.tmpl"
 check nf9-record-too-big 2 "do not fit a 600-byte packet" -- "$probe" -r "$tmp/demo.pcap" --export nf9+udp://127.0.0.1:2055 --mtu 600 --template "$tmp/t5.tmpl"
-printf 'enterprise 32473\nsrc_ip x ENT:1 ipv4Address\n' >"$tmp/t6.tmpl"
+printf 'src_ip x 6871:1 ipv4Address\n' >"$tmp/t6.tmpl"	# CERT's PEN: no v9 id
 check nf9-nothing-to-carry 2 "no field NetFlow v9 can carry" -- "$probe" -r "$tmp/demo.pcap" --export nf9+udp://127.0.0.1:2055 --template "$tmp/t6.tmpl"
 
 # A capture cut in the middle of a record: what was read is still written.

@@ -59,6 +59,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 
 TID_V4, TID_V6, TID_STATS, TID_APPS, TID_TYPES = 256, 257, 260, 261, 263
+# The application table alternates between 261 and 264, one record a set.
+TID_APPS_ALT = 264
 VARLEN = 65535
 TYPE_SIZE = {
     "unsigned8": 1, "unsigned16": 2, "unsigned32": 4, "unsigned64": 8,
@@ -401,7 +403,11 @@ def check_value(fld, raw, row, errs, ctx, counters):
         ln, text = parse_len_value(raw)
         want = text_cut(exp, fld.length or VARLEN)
         got = None if text is None else text.encode("utf-8", "surrogateescape")
-        if ln is None or got != want or ln != len(want):
+        if got is not None and fld.fixed:
+            got = got.rstrip(b"\0")	# NUL-padded (ipfixDump may stop at
+            # the first NUL): the length is the template's
+        if ln is None or got != want or \
+                ln != (fld.length if fld.fixed else len(want)):
             errs.append("%s %s: ipfix %r, csv %r%s" % (
                 ctx, col, raw, exp, " (cut to %d bytes)" % fld.length
                 if len(want) < len(exp.encode("utf-8", "surrogateescape"))
@@ -501,7 +507,7 @@ def check_stream(label, path, rows, header, tmpl, summary, is_file,
                                           d["informationElementName"])[1])
                 except (KeyError, ValueError, TypeError):
                     errs.append("%s: bad RFC 5610 record %r" % (label, d))
-            elif tid == TID_APPS:
+            elif tid in (TID_APPS, TID_APPS_ALT):
                 d = {name: v for _p, _i, name, v in flds}
                 b = octets_of(d.get("applicationId", ""))
                 name = parse_len_value(d.get("applicationName", ""))[1]

@@ -21,13 +21,15 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ipfix_roundtrip import parse_dump, read_csv  # noqa: E402
 
 ENT = 32473
+# templates/nfstream.tmpl numbers streamprobe's elements 1000 + n.
+E = 1000
 # element -> CSV column of the record's own direction, by {dir} = src2dst
 # (forward record) or dst2src (reverse record).
 ONE_DIR = {
     (0, 2): "{dir}_packets", (0, 1): "{dir}_bytes",
-    (ENT, 5): "{dir}_packets", (ENT, 6): "{dir}_bytes",
-    (ENT, 12): "{dir}_mean_ps", (ENT, 16): "{dir}_mean_ps",
-    (ENT, 18): "{dir}_max_ps", (ENT, 17): "{dir}_stddev_ps",
+    (ENT, E + 5): "{dir}_packets", (ENT, E + 6): "{dir}_bytes",
+    (ENT, E + 12): "{dir}_mean_ps", (ENT, E + 16): "{dir}_mean_ps",
+    (ENT, E + 18): "{dir}_max_ps", (ENT, E + 17): "{dir}_stddev_ps",
 }
 
 
@@ -61,7 +63,8 @@ def main():
         if ev[0] == "rec" and ev[1] < 260:	# data templates 256..259
             recs.append({(pen, ie): val.strip() for pen, ie, _n, val in ev[2]})
     for r in recs:
-        bad = [k for k in r if k[0] == 29305 or k in ((ENT, 20), (ENT, 22))]
+        bad = [k for k in r if k[0] == 29305 or k in ((ENT, E + 20),
+                                                          (ENT, E + 22))]
         if bad:
             errs.append("uniflow record carries reverse elements %s" % bad)
     want_recs = 0

@@ -8,9 +8,12 @@
 #
 # What the export must look like is derived from README.md, the template files
 # and the v9 rules of src/export_nf9.c's header comment: an IANA element keeps
-# its id; RFC 5103 reverse octet/packet counts become OUT_BYTES 23 / OUT_PKTS
-# 24; ntop's PEN 35632 elements become 57472 + id; other enterprise elements
-# are left out; every field has the template's fixed length (strings and octet
+# its id, except flowId 148 (Cisco NSEL's connection id in v9), sent as 49000;
+# RFC 5103 reverse octet/packet counts become OUT_BYTES 23 / OUT_PKTS 24;
+# ntop's PEN 35632 elements become 57472 + id; streamprobe's own (the
+# template's enterprise number) 48000 + id, SPLT lists left out; other
+# enterprise elements are left out; every field has the template's fixed
+# length (strings and octet
 # arrays NUL-padded); templates 256/257 (v4/v6 biflow), 258/259 (uniflow);
 # options templates 260 (scope System 1/4: 40,41,42,164,166, 8 bytes each)
 # and 261 (scope System: 95 len 5, 96 len 32); source id = --observation-domain.
@@ -143,6 +146,7 @@ from ipfix_roundtrip import (read_csv, read_manifest, parse_template,  # noqa
                              TCP_FLAG_BITS, END_REASONS)
 
 REV_PEN, NTOP_PEN, NTOP_V9_BASE = 29305, 35632, 57472
+OWN_V9_BASE, V9_FLOW_ID = 48000, 49000
 TID_STATS, TID_APPS = 260, 261
 # export_nf9.c's options templates: (scope fields, option fields)
 OPT_TMPL = {TID_STATS: ([(1, 4)], [(40, 8), (41, 8), (42, 8), (164, 8),
@@ -230,14 +234,18 @@ def read_pcap(path, port):
 # ---- expected v9 layout ---------------------------------------------------
 
 def v9_type(f):
-    """export_nf9.c's rule: IANA id kept, RFC 5103 reverse counters -> 23/24,
-    ntop -> 57472 + id, other enterprise elements: none (0)."""
+    """export_nf9.c's rule: IANA id kept but flowId 148 -> 49000, RFC 5103
+    reverse counters -> 23/24, ntop -> 57472 + id, streamprobe's own (the
+    only other PEN of the shipped templates) -> 48000 + id but not the SPLT
+    lists, other enterprise elements: none (0)."""
     if f.pen == 0:
-        return f.id
+        return V9_FLOW_ID if f.id == 148 else f.id
     if f.pen == REV_PEN:
         return {1: 23, 2: 24}.get(f.id, 0)
     if f.pen == NTOP_PEN and NTOP_V9_BASE + f.id <= 0xFFFF:
         return NTOP_V9_BASE + f.id
+    if f.id < 9000 and not f.column.startswith("splt_"):
+        return OWN_V9_BASE + f.id
     return 0
 
 
@@ -493,10 +501,10 @@ def headers(log, csv_path, err_path, tmpl, opts):
                      % (max(gaps) - 1, tpk))
     # every flow record, once
     want = expected_records(rows, uniflow)
-    if 148 in [t for _f, t, _l in want_t[min(want_t)]]:
+    if V9_FLOW_ID in [t for _f, t, _l in want_t[min(want_t)]]:
         got, seen = [], set()
         for val in flow_recs:
-            fid = u(val[148])
+            fid = u(val[V9_FLOW_ID])
             got.append((fid, 1 if fid in seen else 0))
             seen.add(fid)
         if sorted(got) != sorted(want):
@@ -749,8 +757,9 @@ def late(pcap, port, tsv, nc_err, csv_path, mode, limit):
     t_first = float(m.group(1)) if m and m.group(1) != "-" else None
     dg = read_pcap(pcap, port)
     ids = {int(r["id"]) for r in read_csv(csv_path)[1]}
-    got = [int(dict(fl)["flowId"]) for tid, fl in read_tsv(tsv)
-           if tid in (256, 257)]
+    # the flow id (v9 49000) is the first field: libfixbuf names it
+    # ciscoNetflowGeneric
+    got = [int(fl[0][1]) for tid, fl in read_tsv(tsv) if tid in (256, 257)]
     v9 = V9()
     after, first_t, first_i, want, lost, fails = 0, None, None, [], 0, []
     maybe = set()   # sent just before "listening" was printed: may be read
@@ -760,13 +769,13 @@ def late(pcap, port, tsv, nc_err, csv_path, mode, limit):
         if t < t_up:
             if t > t_up - 0.5:
                 maybe.update(u(dict(zip([x for x, _l in v9.tmpl[tid]],
-                                        r))[148])
+                                        r))[V9_FLOW_ID])
                              for tid, r in p["recs"] if tid in (256, 257))
             continue
         after += 1
         if first_t is None and any(x in (256, 257) for x in p["tids"]):
             first_t, first_i = t, after
-        recs = [u(dict(zip([x for x, _l in v9.tmpl[tid]], r))[148])
+        recs = [u(dict(zip([x for x, _l in v9.tmpl[tid]], r))[V9_FLOW_ID])
                 for tid, r in p["recs"] if tid in (256, 257)]
         if first_t is None:
             lost += len(recs)
@@ -932,7 +941,7 @@ if want b || want f; then
 			fi
 			uni=0; [[ $opts == *--uniflow* ]] && uni=1
 			st=0; [[ $opts == *--statistics* ]] && st=1
-			hasid=0; [[ $tmpl == standard ]] && hasid=1
+			hasid=0	# the flow id is v9 49000, which tshark does not name
 			dgrams=$(h udpcount "$d/udp.log")
 			frames=$(tshark -r "$DB/cap.pcap" -Y "udp.dstport==$port" 2>/dev/null | wc -l)
 			# Any malformed frame or expert warning/error of this run's
@@ -1130,7 +1139,7 @@ for line in open(sys.argv[2]):
     if f[0] not in ("256", "257"):
         continue
     kv = dict(x.split("=", 1) for x in f[1:])
-    recs[int(kv["flowId"])] = kv
+    recs[int(kv["ciscoNetflowGeneric"])] = kv  # the flow id, v9 49000
 bad = []
 for fid, r in rows.items():
     kv = recs.get(fid)
