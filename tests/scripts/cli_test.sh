@@ -268,6 +268,85 @@ check daemon-stdout 2 "a daemon has no standard output" -- "$probe" -D -i lo
 check daemon-ipfix-stdout 2 "a daemon has no standard output" -- "$probe" -D -i lo --export ipfix+file://-
 check pidfile-without-daemon 2 "pidfile is for -D" -- "$probe" -i lo --pidfile "$tmp/p.pid"
 
+# Template directory: --template-dir (or its key) beats STREAMPROBE_TEMPLATE_DIR,
+# which beats the built-in rule; this build-tree binary uses the source tree's
+# templates/, a copy elsewhere its ../share/streamprobe/templates.
+mkdir -p "$tmp/tdir" && cp "$src_dir/templates/standard.tmpl" "$tmp/tdir/mine.tmpl"
+check template-dir 0 "" -- "$probe" -r "$tmp/demo.pcap" --template-dir "$tmp/tdir" --template mine --export "ipfix+file://$tmp/td.ipfix" --csv "$tmp/td.csv"
+[ -s "$tmp/td.ipfix" ] || { echo "FAIL template-dir: no IPFIX written"; fail=$((fail + 1)); }
+check template-dir-missing 2 "unknown template \"standard\" \\($tmp/nodir/standard.tmpl" -- "$probe" -r "$tmp/demo.pcap" --template-dir "$tmp/nodir" --export ipfix+udp://127.0.0.1:4739
+check template-dir-env 2 "unknown template \"standard\" \\($tmp/envdir/standard.tmpl" -- env STREAMPROBE_TEMPLATE_DIR="$tmp/envdir" "$probe" -r "$tmp/demo.pcap" --export ipfix+udp://127.0.0.1:4739
+check template-dir-env-check 0 "" -- env STREAMPROBE_TEMPLATE_DIR="$tmp/tdir" "$probe" -r "$tmp/demo.pcap" --template mine --export ipfix+udp://127.0.0.1:4739 --check-config
+grep -qx "# template-dir = $tmp/tdir (from STREAMPROBE_TEMPLATE_DIR)" "$tmp/out" ||
+	{ echo "FAIL template-dir-env-check: $(grep template-dir "$tmp/out")"; fail=$((fail + 1)); }
+check template-dir-option-wins 0 "" -- env STREAMPROBE_TEMPLATE_DIR="$tmp/envdir" "$probe" -r "$tmp/demo.pcap" --template-dir "$tmp/tdir" --template mine --export ipfix+udp://127.0.0.1:4739 --check-config
+grep -qx "template-dir = $tmp/tdir" "$tmp/out" ||
+	{ echo "FAIL template-dir-option-wins: $(grep template-dir "$tmp/out")"; fail=$((fail + 1)); }
+check template-dir-built-in 0 "" -- env -u STREAMPROBE_TEMPLATE_DIR "$probe" -r "$tmp/demo.pcap" --check-config
+grep -qx "# template-dir = $src_dir/templates (built in)" "$tmp/out" ||
+	{ echo "FAIL template-dir-built-in: $(grep template-dir "$tmp/out")"; fail=$((fail + 1)); }
+mkdir -p "$tmp/prefix/sbin" "$tmp/prefix/share/streamprobe/templates"
+cp "$probe" "$tmp/prefix/sbin/streamprobe"
+cp "$src_dir/templates/standard.tmpl" "$tmp/prefix/share/streamprobe/templates/"
+check template-dir-relocated 0 "" -- env -u STREAMPROBE_TEMPLATE_DIR "$tmp/prefix/sbin/streamprobe" -r "$tmp/demo.pcap" --export "ipfix+file://$tmp/reloc.ipfix" --csv /dev/null
+env -u STREAMPROBE_TEMPLATE_DIR "$tmp/prefix/sbin/streamprobe" --help | grep -qx "Templates: $tmp/prefix/share/streamprobe/templates" ||
+	{ echo "FAIL template-dir-relocated: --help names $(env -u STREAMPROBE_TEMPLATE_DIR "$tmp/prefix/sbin/streamprobe" --help | grep Templates)"; fail=$((fail + 1)); }
+rm -rf "$tmp/prefix"
+
+# Reading files, records an exporter could not deliver make the exit status 1
+# with the count per output; the count is the exporter's own "records
+# dropped" in the summary, and at least one per flow of the run's CSV.
+# TCP: a port bound but not listening (refused, and nobody else can take it).
+python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1], flush=True); time.sleep(60)' >"$tmp/port" &
+holder=$!
+for _ in $(seq 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
+tport=$(cat "$tmp/port")
+# undelivered NAME URL: exit 1, "URL: N records not delivered", N as above.
+undelivered() {
+	check "undelivered-$1" 1 "streamprobe: ${2//+/\\+}: [0-9]+ records not delivered" -- "$probe" -r "$tmp/demo.pcap" --export "$2" --csv "$tmp/u.csv"
+	local n dropped flows
+	n=$(sed -n "s|^streamprobe: $2: \([0-9]*\) records not delivered|\1|p" "$tmp/err")
+	dropped=$(sed -n "s|^streamprobe: $2: .* sent, \([0-9]*\) records dropped.*|\1|p" "$tmp/err")
+	flows=$(($(wc -l <"$tmp/u.csv") - 1))
+	if [ -z "$n" ] || [ "$n" != "$dropped" ] || [ "$n" -lt "$flows" ]; then
+		echo "FAIL undelivered-$1: $n not delivered, $dropped dropped, $flows flows"
+		fail=$((fail + 1))
+	fi
+}
+undelivered tcp "ipfix+tcp://127.0.0.1:$tport"
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+# UDP: a port nobody has bound; loopback answers ICMP port unreachable, and
+# every send after the first fails with ECONNREFUSED.
+uport=$(python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+undelivered ipfix-udp "ipfix+udp://127.0.0.1:$uport"
+undelivered nf9-udp "nf9+udp://127.0.0.1:$uport"
+
+# The manual pages: every long option in streamprobe(8) and --help, every
+# configuration key in streamprobe.conf(5), and both render without a warning.
+opts=$(sed -n 's/^\t{ "\([a-z0-9-]*\)",.*/\1/p' "$src_dir/src/config.c")
+[ "$(echo "$opts" | wc -l)" -gt 30 ] || { echo "FAIL man-options: cannot read the option table"; fail=$((fail + 1)); }
+"$probe" --help >"$tmp/help"
+for o in $opts; do
+	# ".It Fl \-stats\-interval Ar seconds", ".It Fl r , Fl \-read Ar ..."
+	grep '^\.It ' "$src_dir/src/man/streamprobe.8" | sed 's/$/ /' | grep -qF "Fl \\-${o//-/\\-} " ||
+		{ echo "FAIL man-options: --$o not described in src/man/streamprobe.8"; fail=$((fail + 1)); }
+	grep -q -- "--$o\b" "$tmp/help" || { echo "FAIL help-options: --$o not in --help"; fail=$((fail + 1)); }
+	case $o in config | check-config | help | version) continue ;; esac
+	grep -qE "^\.It Ic $o No = " "$src_dir/src/man/streamprobe.conf.5" ||
+		{ echo "FAIL man-keys: key $o not described in src/man/streamprobe.conf.5"; fail=$((fail + 1)); }
+done
+for page in streamprobe.8 streamprobe.conf.5; do
+	if groff -mandoc -ww -z "$src_dir/src/man/$page" >"$tmp/groff.err" 2>&1 && [ ! -s "$tmp/groff.err" ] &&
+		MANWIDTH=80 man -P cat -l "$src_dir/src/man/$page" >/dev/null 2>"$tmp/man.err" && [ ! -s "$tmp/man.err" ]; then
+		pass=$((pass + 1))
+	else
+		echo "FAIL man-render $page: $(cat "$tmp/groff.err" "$tmp/man.err" | head -c 400)"
+		fail=$((fail + 1))
+	fi
+done
+
 # The command line overrides the file: scalars, the input and the outputs.
 printf 'interface = lo\nidle-timeout = 5\ncsv = %s\njson = %s\nstatistics = yes\n' \
 	"$tmp/f.csv" "$tmp/f.json" >"$tmp/over.conf"
