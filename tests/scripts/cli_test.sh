@@ -324,7 +324,8 @@ undelivered ipfix-udp "ipfix+udp://127.0.0.1:$uport"
 undelivered nf9-udp "nf9+udp://127.0.0.1:$uport"
 
 # The manual pages: every long option in streamprobe(8) and --help, every
-# configuration key in streamprobe.conf(5), and both render without a warning.
+# configuration key in streamprobe.conf(5), and both render without a warning
+# (groff -ww, man, mandoc's lint).
 opts=$(sed -n 's/^\t{ "\([a-z0-9-]*\)",.*/\1/p' "$src_dir/src/config.c")
 [ "$(echo "$opts" | wc -l)" -gt 30 ] || { echo "FAIL man-options: cannot read the option table"; fail=$((fail + 1)); }
 "$probe" --help >"$tmp/help"
@@ -339,10 +340,11 @@ for o in $opts; do
 done
 for page in streamprobe.8 streamprobe.conf.5; do
 	if groff -mandoc -ww -z "$src_dir/src/man/$page" >"$tmp/groff.err" 2>&1 && [ ! -s "$tmp/groff.err" ] &&
-		MANWIDTH=80 man -P cat -l "$src_dir/src/man/$page" >/dev/null 2>"$tmp/man.err" && [ ! -s "$tmp/man.err" ]; then
+		MANWIDTH=80 man -P cat -l "$src_dir/src/man/$page" >/dev/null 2>"$tmp/man.err" && [ ! -s "$tmp/man.err" ] &&
+		mandoc -T lint -W warning "$src_dir/src/man/$page" >"$tmp/mandoc.err" 2>&1; then
 		pass=$((pass + 1))
 	else
-		echo "FAIL man-render $page: $(cat "$tmp/groff.err" "$tmp/man.err" | head -c 400)"
+		echo "FAIL man-render $page: $(cat "$tmp/groff.err" "$tmp/man.err" "$tmp/mandoc.err" 2>/dev/null | head -c 400)"
 		fail=$((fail + 1))
 	fi
 done
