@@ -1043,16 +1043,18 @@ config_usage(FILE *fp)
 "      --max-flows N        flow table size; the least recently used flow is\n"
 "                           evicted when full (default 1048576)\n"
 "\n"
-"Output (repeatable, each gets every flow; default --csv -):\n"
+"Output (repeatable, each gets every flow; default --csv -; at most one\n"
+"may write to standard output, -):\n"
 "      --csv PATH|-         NFStream to_csv layout\n"
 "      --json PATH|-        one JSON object per flow and line\n"
 "      --export URL         IPFIX: ipfix+udp://HOST:PORT, ipfix+tcp://HOST:PORT,\n"
 "                           ipfix+file://PATH; NetFlow v9: nf9+udp://HOST:PORT\n"
+"                           (HOST: a name, an IPv4 or an [IPv6] address)\n"
 "      --template NAME|PATH IPFIX template: standard (default), nfstream,\n"
 "                           ntop, or a template file\n"
-"      --template-dir DIR   where NAME.tmpl is looked up (default: the\n"
+"      --template-dir DIR   where NAME.tmpl is looked up; default: the\n"
 "                           STREAMPROBE_TEMPLATE_DIR environment variable,\n"
-"                           else the installed templates; see below)\n"
+"                           else the built-in directory (Templates, below)\n"
 "      --template-refresh S UDP template and statistics refresh (60)\n"
 "      --template-packets N NetFlow v9: templates also every N packets (20)\n"
 "      --mtu BYTES          NetFlow v9 packet size (1400)\n"
@@ -1081,8 +1083,9 @@ config_usage(FILE *fp)
 "far are written), or, reading files, records an exporter could not\n"
 "deliver (the count is printed); 2 bad usage, a bad configuration or\n"
 "input that cannot be opened.\n", fp);
-	fprintf(fp, "\nTemplates: %s\n(this binary's default; "
-	    "see streamprobe(8), FILES)\n", config_default_template_dir());
+	fprintf(fp, "\nTemplates: %s\n(this binary's built-in template "
+	    "directory; see streamprobe(8), FILES)\n",
+	    config_default_template_dir());
 }
 
 int
