@@ -528,7 +528,11 @@ nf9_destroy(struct exporter *e)
 static uint64_t
 nf9_records_lost(struct exporter *e)
 {
-	return exportrec_transport_lost(((struct nf9_exporter *)e)->tr);
+	struct nf9_exporter *x = (struct nf9_exporter *)e;
+
+	/* After finish the transport is gone: its last counters remain. */
+	return x->tr != NULL ? exportrec_transport_lost(x->tr) :
+	    x->final.records_dropped;
 }
 
 static const struct exporter_ops nf9_ops = {

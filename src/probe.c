@@ -5,7 +5,8 @@
  *	probe_run()		metering loop + export thread, to the end of input
  *	probe_stop(), probe_request_reopen(), probe_request_counters()
  *				signal handlers: stop, SIGHUP, SIGUSR1
- *	probe_counters(), probe_report(), probe_destroy()
+ *	probe_counters(), probe_report(), probe_report_undelivered(),
+ *	probe_destroy()
  *
  * Threads: the caller's thread meters (capture, decode, flow table,
  * features; no allocation, formatting or locks per packet).  A finished
@@ -457,8 +458,7 @@ probe_create(const struct probe_conf *conf, char *errbuf, size_t errlen)
 	env.tunnels = conf->decode_tunnels;
 	env.template_name = conf->template_name ? conf->template_name :
 	    "standard";
-	env.template_dir = getenv("STREAMPROBE_TEMPLATE_DIR") ?
-	    getenv("STREAMPROBE_TEMPLATE_DIR") : STREAMPROBE_TEMPLATE_DIR;
+	env.template_dir = conf->template_dir;	/* config_parse_args() */
 	env.template_refresh_s = conf->template_refresh_s;
 	env.template_packets = conf->template_packets;
 	env.mtu = conf->mtu;
@@ -779,6 +779,28 @@ probe_report(struct probe *p, FILE *fp)
 		    (unsigned long long)cs.received,
 		    (unsigned long long)cs.dropped,
 		    (unsigned long long)cs.if_dropped);
+}
+
+/*
+ * Records the exporters took but could not deliver (collector refusing or
+ * absent, TCP queue full or not drained at the end): one line per output,
+ * after probe_run.  Returns the total.
+ */
+uint64_t
+probe_report_undelivered(struct probe *p)
+{
+	uint64_t n, total = 0;
+	unsigned i;
+
+	for (i = 0; i < p->nexp; i++) {
+		if (p->exp[i]->ops->records_lost == NULL ||
+		    (n = p->exp[i]->ops->records_lost(p->exp[i])) == 0)
+			continue;
+		log_warnx("%s: %llu records not delivered", p->exp[i]->name,
+		    (unsigned long long)n);
+		total += n;
+	}
+	return total;
 }
 
 void

@@ -3,7 +3,11 @@
 # Installs only the missing packages; safe to run again.
 set -euo pipefail
 packages=(build-essential cmake pkg-config python3 libpcap-dev libcmocka-dev libndpi-dev
-	libfixbuf-dev libfixbuf-tools nfdump tshark tcpreplay iproute2)
+	libfixbuf-dev libfixbuf-tools nfdump tshark tcpreplay iproute2
+	dpkg-dev man-db groff-base mandoc systemd)
+# dpkg-dev: the .deb's dependencies (dpkg-shlibdeps); man-db, groff-base,
+# mandoc: the manual pages rendered and linted; systemd: systemd-analyze verify
+# on the unit.
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
