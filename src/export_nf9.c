@@ -7,12 +7,10 @@
  *	nf9_tick()		template refresh by time, idle flush
  *	nf9_finish(), nf9_report(), nf9_destroy()
  *
- * Field types: an IANA element keeps its id (below 128 v9 and IPFIX agree;
- * above, the id the template names); RFC 5103 reverse octet and packet
- * counts become OUT_BYTES 23 and OUT_PKTS 24; ntop's elements (PEN 35632)
- * take ntop's v9 ids, 57472 + id; any other enterprise element has no v9
- * id and is left out.  Every field has a fixed length: strings and octet
- * arrays are NUL-padded or truncated to the template's length.
+ * Field types: tmpl_v9_type() (template.c, shared with the collector-file
+ * generator); a field without a v9 id is left out.  Every field has a
+ * fixed length: strings and octet arrays are NUL-padded or truncated to
+ * the template's length.
  * FIRST_SWITCHED (22) and LAST_SWITCHED (21) are milliseconds of sysUptime.
  * Templates (and the options records: exporter statistics, application
  * table) are sent at start, every --template-refresh seconds and every
@@ -34,13 +32,9 @@
 #include "template.h"
 #include "transport.h"
 
-#define NTOP_PEN		35632u
-#define NTOP_V9_BASE		57472u
 #define TID_STATS		260
 #define TID_APPS		261
 #define V9_SCOPE_SYSTEM		1
-#define V9_OUT_BYTES		23
-#define V9_OUT_PKTS		24
 #define V9_LAST_SWITCHED	21
 #define V9_FIRST_SWITCHED	22
 #define APP_NAME_LEN		32
@@ -93,13 +87,7 @@ struct nf9_exporter {
 static uint16_t
 v9_type(const struct tmpl_field *tf)
 {
-	if (tf->pen == 0)
-		return tf->id;
-	if (tf->pen == TMPL_REVERSE_PEN)
-		return tf->id == 1 ? V9_OUT_BYTES : tf->id == 2 ? V9_OUT_PKTS : 0;
-	if (tf->pen == NTOP_PEN && NTOP_V9_BASE + tf->id <= 0xffff)
-		return (uint16_t)(NTOP_V9_BASE + tf->id);
-	return 0;
+	return tmpl_v9_type(tf);
 }
 
 static void

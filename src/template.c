@@ -3,6 +3,7 @@
  *
  *	tmpl_load()		parse and validate one template file
  *	ie_type_name(), ie_type_is_varlen(), ie_type_size()
+ *	tmpl_v9_type()		a line's NetFlow v9 field type
  */
 #define _POSIX_C_SOURCE 200809L
 #include <ctype.h>
@@ -57,6 +58,29 @@ unsigned
 ie_type_size(enum ie_type t)
 {
 	return t < IE_TYPE_COUNT ? ie_types[t].size : 0;
+}
+
+#define NTOP_PEN		35632u
+#define NTOP_V9_BASE		57472u
+#define V9_OUT_BYTES		23
+#define V9_OUT_PKTS		24
+
+/*
+ * An IANA element keeps its id (below 128 v9 and IPFIX agree; above, the id
+ * the template names); RFC 5103 reverse octet and packet counts become
+ * OUT_BYTES 23 and OUT_PKTS 24; ntop's elements (PEN 35632) take ntop's v9
+ * ids, 57472 + id; any other enterprise element has no v9 id.
+ */
+uint16_t
+tmpl_v9_type(const struct tmpl_field *tf)
+{
+	if (tf->pen == 0)
+		return tf->id;
+	if (tf->pen == TMPL_REVERSE_PEN)
+		return tf->id == 1 ? V9_OUT_BYTES : tf->id == 2 ? V9_OUT_PKTS : 0;
+	if (tf->pen == NTOP_PEN && NTOP_V9_BASE + tf->id <= 0xffff)
+		return (uint16_t)(NTOP_V9_BASE + tf->id);
+	return 0;
 }
 
 /*
