@@ -432,7 +432,9 @@ write_pmacct(const struct tmpl_set *ts, unsigned ti, int v9)
 	    "signed and float numbers).\n! nfacctd 1.7.7 prints a fixed-length "
 	    "primitive in JSON with at most %d characters,\n! takes at most "
 	    "%d primitives and needs a fixed-length one to have exactly the\n"
-	    "! template's length (so these follow the template file).\n",
+	    "! template's length (so these follow the template file).  A string "
+	    "that fills its\n! whole fixed length has no NUL: nfacctd prints "
+	    "the next primitive after it.\n",
 	    PMACCT_JSON_TEXT, PMACCT_MAX_CUSTOM);
 	used = 0;
 	for (pass = 0; pass < 2; pass++) {
@@ -485,6 +487,8 @@ write_pmacct(const struct tmpl_set *ts, unsigned ti, int v9)
 	    "pmacct/%s-%s.lst\n", ts->name[ti], proto);
 	fprintf(fp, "! flow times as sent, in ms, not the arrival time\n"
 	    "nfacctd_time_new: false\ntimestamps_secs: false\n");
+	fprintf(fp, "! the options records' application table has more "
+	    "entries than the default 256\nclassifier_table_num: 1024\n");
 	fprintf(fp, "plugins: print\nprint_output: json\n"
 	    "! no print_output_file: standard output; set one to write a "
 	    "file\nprint_refresh_time: 10\n");
