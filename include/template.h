@@ -61,9 +61,10 @@ int ie_type_is_varlen(enum ie_type t);
 unsigned ie_type_size(enum ie_type t);
 /*
  * The NetFlow v9 field type of a template line, or 0 when v9 has none (the
- * exporter leaves such fields out).  The one rule shared by the v9 exporter
- * and the collector-file generator (src/tools/gen_collectors.c).
+ * exporter leaves such fields out); own is the template's enterprise
+ * number.  The one rule shared by the v9 exporter and the collector-file
+ * generator (src/tools/gen_collectors.c).
  */
-uint16_t tmpl_v9_type(const struct tmpl_field *tf);
+uint16_t tmpl_v9_type(const struct tmpl_field *tf, uint32_t own);
 
 #endif

@@ -83,11 +83,14 @@ struct nf9_exporter {
 	struct col_value	 val;
 };
 
-/* The v9 field type of a template line, or 0 when v9 has none. */
+/*
+ * The v9 field type of a template line, or 0 when v9 has none; own is the
+ * template's enterprise number.
+ */
 static uint16_t
-v9_type(const struct tmpl_field *tf)
+v9_type(const struct tmpl_field *tf, uint32_t own)
 {
-	return tmpl_v9_type(tf);
+	return tmpl_v9_type(tf, own);
 }
 
 static void
@@ -122,7 +125,7 @@ build_layout(struct nf9_exporter *x, struct nf9_layout *lay, int family,
 			    column_name(tf->column), ie_type_name(tf->type));
 			return -1;
 		}
-		if ((type = v9_type(tf)) == 0)
+		if ((type = v9_type(tf, x->tmpl.enterprise)) == 0)
 			continue;	/* no NetFlow v9 id: README lists these */
 		f = &lay->f[lay->n];
 		if (!exportrec_columns(tf, uniflow, f->col))
@@ -154,7 +157,7 @@ warn_left_out(struct nf9_exporter *x)
 	for (i = 0; i < x->tmpl.n; i++) {
 		const struct tmpl_field *tf = &x->tmpl.f[i];
 
-		if (v9_type(tf) != 0 ||
+		if (v9_type(tf, x->tmpl.enterprise) != 0 ||
 		    !exportrec_column_active(&x->env, tf->column))
 			continue;
 		n++;
@@ -206,19 +209,23 @@ open_packet(struct nf9_exporter *x)
 	}
 }
 
-/* Add one item, sending the packet and retrying once when it is full. */
+/*
+ * Add one item, sending the packet and retrying when it is full: twice,
+ * because the packet opened for the retry may start with the templates
+ * (and options records), which can leave too little room for a large
+ * record; the packet after that starts empty.
+ */
 static int
 add_item(struct nf9_exporter *x, int (*add)(struct nf9_exporter *,
     const void *), const void *arg, bool is_record)
 {
-	int rc;
+	int rc, tries;
 
 	if (!x->open)
 		open_packet(x);
-	if ((rc = add(x, arg)) == NF9_FULL) {
+	for (tries = 0; (rc = add(x, arg)) == NF9_FULL && tries < 2; tries++) {
 		send_packet(x);
 		open_packet(x);
-		rc = add(x, arg);
 	}
 	if (rc != 0) {
 		if (is_record)

@@ -147,7 +147,8 @@ load_templates(const char *dir, struct tmpl_set *ts)
 /*
  * The union of the templates' elements.  An enterprise element means one
  * thing everywhere, so two templates giving it another name or type is an
- * error; IANA names are informational (ntop.tmpl uses nProbe's).
+ * error (lengths may differ); IANA names are informational (ntop.tmpl
+ * uses nProbe's).
  */
 static void
 collect_elems(const struct tmpl_set *ts, struct elem_set *es)
@@ -166,11 +167,17 @@ collect_elems(const struct tmpl_set *ts, struct elem_set *es)
 			if (k < es->n) {
 				e = &es->e[k];
 				if (f->pen != 0 && (strcmp(e->name, f->name) != 0 ||
-				    e->type != f->type || e->length != f->length))
-					die("%s line %u: %u:%u is %s %s/%u in "
+				    e->type != f->type))
+					die("%s line %u: %u:%u is %s %s in "
 					    "another template", ts->t[i]->path,
 					    f->line, f->pen, f->id, e->name,
-					    ie_type_name(e->type), e->length);
+					    ie_type_name(e->type));
+				/* the length is the template's: keep the
+				 * largest, variable-length if any is */
+				if (f->length > e->length)
+					e->length = f->length;
+				if (!f->fixed)
+					e->fixed = 0;
 				e->tmask |= 1u << i;
 				continue;
 			}
@@ -272,8 +279,9 @@ write_fields_md(const struct tmpl_set *ts)
 			else
 				snprintf(type, sizeof(type), "%s",
 				    ie_type_name(f->type));
-			if (tmpl_v9_type(f) != 0)
-				snprintf(v9, sizeof(v9), "%u", tmpl_v9_type(f));
+			if (tmpl_v9_type(f, ts->t[i]->enterprise) != 0)
+				snprintf(v9, sizeof(v9), "%u",
+				    tmpl_v9_type(f, ts->t[i]->enterprise));
 			else
 				snprintf(v9, sizeof(v9), "-");
 			tmask_list(tl, sizeof(tl), ts, mask);
@@ -318,7 +326,7 @@ pmacct_native(const struct tmpl_field *f)
  */
 static int
 pmacct_line(char *buf, size_t len, const char *name,
-    const struct tmpl_field *f, int v9)
+    const struct tmpl_field *f, uint32_t own, int v9)
 {
 	const char *sem;
 	char ft[32], ln[16], nm[TMPL_NAME_LEN + 1];
@@ -349,7 +357,7 @@ pmacct_line(char *buf, size_t len, const char *name,
 		break;
 	}
 	if (v9)
-		snprintf(ft, sizeof(ft), "%u", tmpl_v9_type(f));
+		snprintf(ft, sizeof(ft), "%u", tmpl_v9_type(f, own));
 	else if (f->pen != 0)
 		snprintf(ft, sizeof(ft), "%u:%u", f->pen, f->id);
 	else
@@ -398,7 +406,7 @@ write_pmacct(const struct tmpl_set *ts, unsigned ti, int v9)
 	natives[0] = '\0';
 	for (i = 0; i < t->n; i++) {
 		f = &t->f[i];
-		if (v9 && tmpl_v9_type(f) == 0)
+		if (v9 && tmpl_v9_type(f, t->enterprise) == 0)
 			continue;
 		if ((nat = pmacct_native(f)) != NULL) {
 			if (*nat != '\0' && strstr(natives, nat) == NULL)
@@ -414,7 +422,7 @@ write_pmacct(const struct tmpl_set *ts, unsigned ti, int v9)
 				lower_copy(p[np].name, sizeof(p[np].name),
 				    f->name);
 		p[np].ok = pmacct_line(p[np].line, sizeof(p[np].line),
-		    p[np].name, f, v9) == 0;
+		    p[np].name, f, t->enterprise, v9) == 0;
 		p[np].prio = (column_group(f->column) == COLG_STATS ||
 		    column_group(f->column) == COLG_SPLT) ? 1 : 0;
 		p[np].f = f;
@@ -481,6 +489,8 @@ write_pmacct(const struct tmpl_set *ts, unsigned ti, int v9)
 	    proto);
 	fprintf(fp, "daemonize: false\nnfacctd_ip: 0.0.0.0\nnfacctd_port: %s\n",
 	    v9 ? "2055" : "4739");
+	fprintf(fp, "! UDP receive buffer: the probe sends in bursts (raise "
+	    "net.core.rmem_max to get it)\nnfacctd_pipe_size: 4194304\n");
 	fprintf(fp, "! where the shipped files are installed; adjust for a "
 	    "source tree (conf/collectors/pmacct)\n");
 	fprintf(fp, "aggregate_primitives: /usr/share/streamprobe/collectors/"
@@ -657,9 +667,9 @@ write_ls_ipfix(const struct elem_set *es, int logstash)
 }
 
 /*
- * NetFlow v9 form: element id at the top.  Only v9 ids of enterprise
- * elements: IANA ids keep the collector's own names (a listed id replaces
- * the codec's entry).
+ * NetFlow v9 form: element id at the top.  Only v9 ids that are not the
+ * IANA element's own: IANA ids keep the collector's names (a listed id
+ * replaces the codec's entry).
  */
 static void
 write_ls_v9(const struct tmpl_set *ts, int logstash)
@@ -686,8 +696,11 @@ write_ls_v9(const struct tmpl_set *ts, int logstash)
 	for (i = 0; i < ts->n; i++) {
 		for (j = 0; j < ts->t[i]->n; j++) {
 			f = &ts->t[i]->f[j];
-			if (f->pen == 0 || (v9 = tmpl_v9_type(f)) == 0 ||
-			    f->pen == TMPL_REVERSE_PEN)
+			v9 = tmpl_v9_type(f, ts->t[i]->enterprise);
+			/* IANA ids sent as themselves and RFC 5103's as
+			 * OUT_BYTES/OUT_PKTS are the collector's own */
+			if (v9 == 0 || f->pen == TMPL_REVERSE_PEN ||
+			    (f->pen == 0 && v9 == f->id))
 				continue;
 			for (k = 0; k < ns; k++)
 				if (seen[k] == v9)
@@ -788,7 +801,8 @@ write_goflow2(const struct tmpl_set *ts, const struct elem_set *es)
 			for (k = 0; k < ts->t[j]->n && v9 == 0; k++) {
 				f = &ts->t[j]->f[k];
 				if (f->pen == e->pen && f->id == e->id)
-					v9 = tmpl_v9_type(f);
+					v9 = tmpl_v9_type(f,
+					    ts->t[j]->enterprise);
 			}
 		if (v9 == 0 || v9 < 128)
 			continue;
