@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(build-essential cmake pkg-config python3 libpcap-dev libcmocka-dev libndpi-dev
 	libfixbuf-dev libfixbuf-tools nfdump tshark tcpreplay iproute2
-	pmacct python3-ipfix postgresql-15 postgresql-client-15)
+	pmacct python3-ipfix python3-yaml postgresql-15 postgresql-client-15)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
