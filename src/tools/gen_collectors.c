@@ -36,6 +36,7 @@
 #define PMACCT_MAX_CUSTOM	63	/* pmacct 1.7.7 src/cfg.h: 64, last unused */
 #define PMACCT_MAX_IANA_FIXED	384	/* nfacctd.h NF9_MAX_DEFINED_FIELD */
 #define PMACCT_JSON_TEXT	63	/* VERYSHORTBUFLEN - 1 in plugin_cmn_json.c */
+#define LOGSTASH_IANA_LAST	433	/* codec's netflow.yaml/ipfix.yaml end */
 #define GOFLOW2_PB_BASE		1000	/* protobuf field numbers, clear of flow.proto */
 
 struct tmpl_set {
@@ -636,7 +637,11 @@ write_ls_ipfix(const struct elem_set *es, int logstash)
 		    "number, so it holds only enterprises its own ipfix.yaml "
 		    "lacks (a PEN\n# listed here replaces the codec's table for "
 		    "that PEN).  A variable-length octet\n# array is skipped "
-		    "(the codec decodes octet arrays at a fixed length).\n");
+		    "(the codec decodes octet arrays at a fixed length).  IANA "
+		    "ids past\n# the codec's table (%d: httpUserAgent 468, "
+		    "httpContentType 469) cannot be added\n# without replacing "
+		    "it: the codec drops a template that has one.\n",
+		    LOGSTASH_IANA_LAST);
 	else
 		fprintf(fp, "# Filebeat netflow input: custom_definitions: "
 		    "[THIS FILE] (Logstash codec format,\n# IPFIX form: "
@@ -686,8 +691,9 @@ write_ls_v9(const struct tmpl_set *ts, int logstash)
 	if (logstash)
 		fprintf(fp, "# Logstash netflow codec: netflow_definitions => "
 		    "\"THIS FILE\" (NetFlow v9 ids of\n# streamprobe's "
-		    "non-IANA elements; merged id by id with the codec's "
-		    "netflow.yaml).\n");
+		    "non-IANA elements and IANA ids past the codec's table "
+		    "(%d);\n# merged id by id with the codec's netflow.yaml).\n",
+		    LOGSTASH_IANA_LAST);
 	else
 		fprintf(fp, "# Filebeat netflow input: custom_definitions: "
 		    "[THIS FILE] (Logstash codec format,\n# NetFlow v9 form: "
@@ -698,9 +704,12 @@ write_ls_v9(const struct tmpl_set *ts, int logstash)
 			f = &ts->t[i]->f[j];
 			v9 = tmpl_v9_type(f, ts->t[i]->enterprise);
 			/* IANA ids sent as themselves and RFC 5103's as
-			 * OUT_BYTES/OUT_PKTS are the collector's own */
+			 * OUT_BYTES/OUT_PKTS are the collector's own, except
+			 * (Logstash) those past the codec's table: one field
+			 * it does not know drops the whole template */
 			if (v9 == 0 || f->pen == TMPL_REVERSE_PEN ||
-			    (f->pen == 0 && v9 == f->id))
+			    (f->pen == 0 && v9 == f->id &&
+			    (!logstash || f->id <= LOGSTASH_IANA_LAST)))
 				continue;
 			for (k = 0; k < ns; k++)
 				if (seen[k] == v9)
