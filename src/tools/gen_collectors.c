@@ -227,11 +227,25 @@ tmask_list(char *buf, size_t len, const struct tmpl_set *ts, unsigned mask)
 /* FIELDS.md: the field reference. */
 
 static void
+field_type_text(char *buf, size_t len, const struct tmpl_field *f)
+{
+	if (is_varlen_ipfix(f))
+		snprintf(buf, len, "%s (var %u)", ie_type_name(f->type),
+		    f->length);
+	else if (ie_type_is_varlen(f->type) ||
+	    f->length != ie_type_size(f->type))
+		snprintf(buf, len, "%s (%u)", ie_type_name(f->type), f->length);
+	else
+		snprintf(buf, len, "%s", ie_type_name(f->type));
+}
+
+static void
 write_fields_md(const struct tmpl_set *ts)
 {
-	char id[32], type[48], v9[16], tl[128];
+	char id[32], type[48], gtype[48], v9[16], tl[128];
 	const struct tmpl_field *f, *g;
-	unsigned i, j, k, mask;
+	unsigned i, j, k, m, mask;
+	uint16_t v9id;
 	FILE *fp;
 
 	fp = out_open(".", "FIELDS.md");
@@ -251,38 +265,30 @@ write_fields_md(const struct tmpl_set *ts)
 	for (i = 0; i < ts->n; i++) {
 		for (j = 0; j < ts->t[i]->n; j++) {
 			f = &ts->t[i]->f[j];
+			field_type_text(type, sizeof(type), f);
+			v9id = tmpl_v9_type(f, ts->t[i]->enterprise);
+			/* one row per column, element, type and v9 id */
 			mask = 0;
 			for (k = 0; k < ts->n; k++) {
-				const struct tmpl *t = ts->t[k];
-				unsigned m;
-
-				for (m = 0; m < t->n; m++) {
-					g = &t->f[m];
+				for (m = 0; m < ts->t[k]->n; m++) {
+					g = &ts->t[k]->f[m];
+					field_type_text(gtype, sizeof(gtype), g);
 					if (g->column == f->column &&
-					    g->pen == f->pen && g->id == f->id)
+					    g->pen == f->pen && g->id == f->id &&
+					    strcmp(gtype, type) == 0 &&
+					    tmpl_v9_type(g, ts->t[k]->enterprise) ==
+					    v9id)
 						mask |= 1u << k;
 				}
 			}
-			/* once per (column, element): at its first template */
 			if ((mask & ((1u << i) - 1)) != 0)
-				continue;
+				continue;	/* written at an earlier template */
 			if (f->pen != 0)
 				snprintf(id, sizeof(id), "%u:%u", f->pen, f->id);
 			else
 				snprintf(id, sizeof(id), "%u", f->id);
-			if (is_varlen_ipfix(f))
-				snprintf(type, sizeof(type), "%s (var %u)",
-				    ie_type_name(f->type), f->length);
-			else if (ie_type_is_varlen(f->type) ||
-			    f->length != ie_type_size(f->type))
-				snprintf(type, sizeof(type), "%s (%u)",
-				    ie_type_name(f->type), f->length);
-			else
-				snprintf(type, sizeof(type), "%s",
-				    ie_type_name(f->type));
-			if (tmpl_v9_type(f, ts->t[i]->enterprise) != 0)
-				snprintf(v9, sizeof(v9), "%u",
-				    tmpl_v9_type(f, ts->t[i]->enterprise));
+			if (v9id != 0)
+				snprintf(v9, sizeof(v9), "%u", v9id);
 			else
 				snprintf(v9, sizeof(v9), "-");
 			tmask_list(tl, sizeof(tl), ts, mask);
@@ -838,8 +844,8 @@ write_wireshark(const struct elem_set *es)
 	    "enterprise element\nnames from (Wireshark 4.0: no such "
 	    "preference or table); it decodes IANA, RFC 5103\nand the "
 	    "enterprises it was built with (ntop's 35632 included) by name "
-	    "and shows\nstreamprobe's own elements as numbered enterprise "
-	    "fields with their bytes.  This\ntable names them.\n\n");
+	    "and shows\nstreamprobe's own elements by number (`Type: 1052 "
+	    "[pen: ...]`) with their bytes.\nThis table names them.\n\n");
 	fprintf(fp, "```sh\n# templates with more than 60 fields "
 	    "(nfstream) need max_template_fields:0\n"
 	    "tshark -i lo -f 'udp port 4739' -d udp.port==4739,cflow "
