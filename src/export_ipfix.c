@@ -19,7 +19,12 @@
  *
  * Template ids: 256/257 IPv4/IPv6 biflow, 258/259 IPv4/IPv6 uniflow, 260
  * exporter statistics (RFC 7011 section 4), 261 application table
- * (applicationId -> applicationName, RFC 6759), 262 RFC 5610 type records.
+ * (applicationId -> applicationName, RFC 6759), 262/263 RFC 5610 type
+ * records, 264 the application table again.  Each options template goes
+ * out in a set of its own (export_template()).  Application records
+ * alternate between 261 and 264, so that each is a set of its own: nfdump
+ * 1.7.1 (Debian 12) reads only the first record of an IPFIX options set
+ * right (it leaves the scope out of the record size; fixed in 1.7.2).
  */
 #define _DEFAULT_SOURCE
 #include <endian.h>
@@ -46,6 +51,7 @@
 #define TID_APPS		261
 #define TID_TYPES_INT		262
 #define TID_TYPES_EXT		263
+#define TID_APPS_ALT		264
 #define SPEC_INTERNAL		0x1
 #define SPEC_EXTERNAL		0x2
 #define FLUSH_IDLE_MS		1000
@@ -60,6 +66,8 @@ struct ipfix_field {
 	uint16_t		 len;		/* wire length (varlen: max) */
 	bool			 numeric;	/* read from flow_view.num[] */
 	bool			 fixed_text;	/* string/octets at len, NUL-padded */
+	bool			 text_reversed;	/* fixed_text of an element that
+						 * libfixbuf byte-swaps */
 	bool			 wire_order;	/* number in network byte order */
 };
 
@@ -107,11 +115,19 @@ struct stats_rec {
 	uint64_t	init_time_ms;
 };
 
-/* Application table options record, internal layout. */
+/*
+ * Application table options record, internal layout: the NetFlow v9
+ * table's.  Scope observationDomainId, not applicationId: nfdump reads the
+ * id only outside the scope.  The name has a fixed length, NUL-padded:
+ * nfdump and nfacctd take no variable-length applicationName (nfdump then
+ * names no application).
+ */
+#define APP_NAME_LEN		32
 struct app_rec {
+	uint32_t	observation_domain;
 	uint8_t		app_id[5];
+	char		name[APP_NAME_LEN];
 	uint8_t		pad[3];
-	fbVarfield_t	name;
 };
 
 struct ipfix_exporter {
@@ -131,10 +147,14 @@ struct ipfix_exporter {
 	uint8_t			*strings;	/* string copies of one record */
 	size_t			 strings_cap;
 	uint16_t		 cur_tid;
+	bool			 opts_tmpl_set;	/* the open message ends with an
+						 * options template set */
 	uint32_t		 recs_in_msg;
 	uint64_t		 last_emit_ms;
 	uint64_t		 next_refresh_ms;
 	uint64_t		 init_time_ms;
+	bool			 app_id_reversed;	/* libfixbuf byte-swaps
+						 * applicationId (see text_reversed) */
 	bool			 addr_as_text;	/* a template writes an IP or MAC
 						 * address as text */
 	/* Elements that options and type records use: libfixbuf converts
@@ -167,9 +187,10 @@ static const fbInfoElementSpec_t stats_spec[] = {
 };
 
 static const fbInfoElementSpec_t app_spec[] = {
+	{ "observationDomainId", 4, 0 },
 	{ "applicationId", 5, 0 },
+	{ "applicationName", APP_NAME_LEN, 0 },
 	{ "paddingOctets", 3, SPEC_INTERNAL },
-	{ "applicationName", FB_IE_VARLEN, 0 },
 	FB_IESPEC_NULL
 };
 
@@ -234,6 +255,7 @@ drain(struct ipfix_exporter *x, bool appended)
 		x->out_octets += len;
 		x->out_records += in_msg;
 		x->msgbuf[0] = x->msgbuf[1] = 0xff;
+		x->opts_tmpl_set = false;
 		x->last_emit_ms = monotime_ms();
 		x->recs_in_msg = appended ? 1 : 0;
 		return;
@@ -532,6 +554,11 @@ build_layout(struct ipfix_exporter *x, struct ipfix_layout *lay, int family,
 		ie = fbInfoModelGetElementByID(x->model, f->tf->id, f->tf->pen);
 		f->wire_order = ie != NULL && !ie_type_is_varlen(f->tf->type) &&
 		    !(ie->flags & FB_IE_F_ENDIAN);
+		/* libfixbuf's model flags some octet arrays (applicationId)
+		 * for byte-order conversion: a fixed-length copy of one is
+		 * reversed here so that it leaves in its own order. */
+		f->text_reversed = ie != NULL && f->fixed_text &&
+		    (ie->flags & FB_IE_F_ENDIAN);
 	}
 	spec_pad8(spec, &ns, &off);
 	spec[ns].name = NULL;
@@ -709,6 +736,8 @@ encode_field(struct ipfix_exporter *x, const struct ipfix_field *f,
 			memcpy(p, v->type == COLT_BYTES ? (const void *)v->raw :
 			    (const void *)v->s, n);
 			memset(p + n, 0, f->len - n);
+			if (f->text_reversed)
+				host_to_wire(p, f->len);
 			return 0;
 		}
 		if (v->type == COLT_LIST) {
@@ -846,14 +875,24 @@ ipfix_export_flow(struct exporter *e, const struct flow_view *v)
 
 /* ---- templates, type records, options ---------------------------------- */
 
+/*
+ * One template.  libfixbuf puts consecutive options templates into one
+ * options template set; nfacctd 1.7 misreads such a set (the second
+ * template "malformed", the application table lost), so an options
+ * template that would follow another ends the message first: every options
+ * template has a set of its own.
+ */
 static int
-export_template(struct ipfix_exporter *x, uint16_t tid)
+export_template(struct ipfix_exporter *x, uint16_t tid, bool options)
 {
 	GError *err = NULL;
 
+	if (options && x->opts_tmpl_set && emit(x) != 0)
+		return log_gerror(x, "message before options template", tid, &err);
 	if (!fbSessionExportTemplate(x->session, tid, &err))
 		return log_gerror(x, "template", tid, &err);
 	drain(x, false);
+	x->opts_tmpl_set = options;
 	return 0;
 }
 
@@ -861,15 +900,15 @@ static int
 export_templates(struct ipfix_exporter *x)
 {
 	static const uint16_t tids[] = { TID_DATA_V4, TID_DATA_V6, TID_UNI_V4,
-	    TID_UNI_V6, TID_STATS, TID_APPS };
+	    TID_UNI_V6, TID_STATS, TID_APPS, TID_APPS_ALT };
 	size_t i;
 
 	for (i = 0; i < sizeof(tids) / sizeof(tids[0]); i++) {
 		if (i < 4 && !x->lay[i].used)
 			continue;
-		if (tids[i] == TID_APPS && x->env.dpi == NULL)
+		if (tids[i] >= TID_APPS && x->env.dpi == NULL)
 			continue;
-		if (export_template(x, tids[i]) != 0)
+		if (export_template(x, tids[i], tids[i] >= TID_STATS) != 0)
 			return -1;
 	}
 	return 0;
@@ -917,15 +956,19 @@ export_app_table(struct ipfix_exporter *x)
 	n = dpi_protocol_count(x->env.dpi);
 	for (id = 0; id < n; id++) {
 		memset(&r, 0, sizeof(r));
+		r.observation_domain = x->env.observation_domain;
 		r.app_id[0] = 22;	/* RFC 6759 engine: nDPI */
 		r.app_id[1] = (uint8_t)(id >> 24);
 		r.app_id[2] = (uint8_t)(id >> 16);
 		r.app_id[3] = (uint8_t)(id >> 8);
 		r.app_id[4] = (uint8_t)id;
 		name = dpi_protocol_name(x->env.dpi, id);
-		r.name.buf = (uint8_t *)(uintptr_t)name;
-		r.name.len = strlen(name);
-		if (append(x, TID_APPS, &r, sizeof(r)) != 0)
+		memcpy(r.name, name, strnlen(name, sizeof(r.name)));
+		if (x->app_id_reversed)
+			host_to_wire(r.app_id, sizeof(r.app_id));
+		/* One record a set: see TID_APPS_ALT in the header. */
+		if (append(x, id % 2 ? TID_APPS_ALT : TID_APPS, &r,
+		    sizeof(r)) != 0)
 			return -1;
 	}
 	return 0;
@@ -968,7 +1011,7 @@ export_stats(struct ipfix_exporter *x)
 static int
 export_metadata(struct ipfix_exporter *x)
 {
-	if (export_template(x, TID_TYPES_EXT) != 0 ||
+	if (export_template(x, TID_TYPES_EXT, true) != 0 ||
 	    export_type_records(x) != 0 || export_templates(x) != 0 ||
 	    export_app_table(x) != 0)
 		return -1;
@@ -1082,6 +1125,7 @@ struct exporter *
 export_ipfix_open(const struct exporter_conf *conf,
     const struct exporter_env *env, char *errbuf, size_t errlen)
 {
+	const fbInfoElement_t *ai;
 	struct ipfix_exporter *x;
 	fbTemplate_t *ti, *te;
 	GError *err = NULL;
@@ -1111,8 +1155,9 @@ export_ipfix_open(const struct exporter_conf *conf,
 	 * byte-order conversion (see wire_order_element()). */
 	if (add_options_template(x, TID_STATS, stats_spec, 1, errbuf,
 	    errlen) != 0 ||
-	    (env->dpi != NULL && add_options_template(x, TID_APPS, app_spec, 1,
-	    errbuf, errlen) != 0))
+	    (env->dpi != NULL && (add_options_template(x, TID_APPS, app_spec, 1,
+	    errbuf, errlen) != 0 || add_options_template(x, TID_APPS_ALT,
+	    app_spec, 1, errbuf, errlen) != 0)))
 		goto fail;
 	if ((ti = fbInfoElementAllocTypeTemplate(x->model, &err)) == NULL ||
 	    !fbSessionAddTemplate(x->session, TRUE, TID_TYPES_INT, ti, &err) ||
@@ -1122,6 +1167,8 @@ export_ipfix_open(const struct exporter_conf *conf,
 		goto fail;
 	}
 	keep_host_order(x, ti);
+	ai = fbInfoModelGetElementByName(x->model, "applicationId");
+	x->app_id_reversed = ai != NULL && (ai->flags & FB_IE_F_ENDIAN);
 	for (i = 0; i < 4; i++) {
 		if ((i >= 2) != env->uniflow)
 			continue;	/* only the mode's own templates */

@@ -7,12 +7,10 @@
  *	nf9_tick()		template refresh by time, idle flush
  *	nf9_finish(), nf9_report(), nf9_destroy()
  *
- * Field types: an IANA element keeps its id (below 128 v9 and IPFIX agree;
- * above, the id the template names); RFC 5103 reverse octet and packet
- * counts become OUT_BYTES 23 and OUT_PKTS 24; ntop's elements (PEN 35632)
- * take ntop's v9 ids, 57472 + id; any other enterprise element has no v9
- * id and is left out.  Every field has a fixed length: strings and octet
- * arrays are NUL-padded or truncated to the template's length.
+ * Field types: tmpl_v9_type() (template.c, shared with the collector-file
+ * generator); a field without a v9 id is left out.  Every field has a
+ * fixed length: strings and octet arrays are NUL-padded or truncated to
+ * the template's length.
  * FIRST_SWITCHED (22) and LAST_SWITCHED (21) are milliseconds of sysUptime.
  * Templates (and the options records: exporter statistics, application
  * table) are sent at start, every --template-refresh seconds and every
@@ -34,13 +32,9 @@
 #include "template.h"
 #include "transport.h"
 
-#define NTOP_PEN		35632u
-#define NTOP_V9_BASE		57472u
 #define TID_STATS		260
 #define TID_APPS		261
 #define V9_SCOPE_SYSTEM		1
-#define V9_OUT_BYTES		23
-#define V9_OUT_PKTS		24
 #define V9_LAST_SWITCHED	21
 #define V9_FIRST_SWITCHED	22
 #define APP_NAME_LEN		32
@@ -89,17 +83,14 @@ struct nf9_exporter {
 	struct col_value	 val;
 };
 
-/* The v9 field type of a template line, or 0 when v9 has none. */
+/*
+ * The v9 field type of a template line, or 0 when v9 has none; own is the
+ * template's enterprise number.
+ */
 static uint16_t
-v9_type(const struct tmpl_field *tf)
+v9_type(const struct tmpl_field *tf, uint32_t own)
 {
-	if (tf->pen == 0)
-		return tf->id;
-	if (tf->pen == TMPL_REVERSE_PEN)
-		return tf->id == 1 ? V9_OUT_BYTES : tf->id == 2 ? V9_OUT_PKTS : 0;
-	if (tf->pen == NTOP_PEN && NTOP_V9_BASE + tf->id <= 0xffff)
-		return (uint16_t)(NTOP_V9_BASE + tf->id);
-	return 0;
+	return tmpl_v9_type(tf, own);
 }
 
 static void
@@ -134,7 +125,7 @@ build_layout(struct nf9_exporter *x, struct nf9_layout *lay, int family,
 			    column_name(tf->column), ie_type_name(tf->type));
 			return -1;
 		}
-		if ((type = v9_type(tf)) == 0)
+		if ((type = v9_type(tf, x->tmpl.enterprise)) == 0)
 			continue;	/* no NetFlow v9 id: README lists these */
 		f = &lay->f[lay->n];
 		if (!exportrec_columns(tf, uniflow, f->col))
@@ -166,7 +157,7 @@ warn_left_out(struct nf9_exporter *x)
 	for (i = 0; i < x->tmpl.n; i++) {
 		const struct tmpl_field *tf = &x->tmpl.f[i];
 
-		if (v9_type(tf) != 0 ||
+		if (v9_type(tf, x->tmpl.enterprise) != 0 ||
 		    !exportrec_column_active(&x->env, tf->column))
 			continue;
 		n++;
@@ -218,19 +209,23 @@ open_packet(struct nf9_exporter *x)
 	}
 }
 
-/* Add one item, sending the packet and retrying once when it is full. */
+/*
+ * Add one item, sending the packet and retrying when it is full: twice,
+ * because the packet opened for the retry may start with the templates
+ * (and options records), which can leave too little room for a large
+ * record; the packet after that starts empty.
+ */
 static int
 add_item(struct nf9_exporter *x, int (*add)(struct nf9_exporter *,
     const void *), const void *arg, bool is_record)
 {
-	int rc;
+	int rc, tries;
 
 	if (!x->open)
 		open_packet(x);
-	if ((rc = add(x, arg)) == NF9_FULL) {
+	for (tries = 0; (rc = add(x, arg)) == NF9_FULL && tries < 2; tries++) {
 		send_packet(x);
 		open_packet(x);
-		rc = add(x, arg);
 	}
 	if (rc != 0) {
 		if (is_record)
