@@ -40,6 +40,11 @@ struct probe_conf {
 	struct exporter_conf	 outputs[CONFIG_MAX_OUTPUTS];
 	unsigned		 noutputs;
 	char			*template_name;	/* NULL: standard */
+	/* Where template names are looked up: --template-dir, else
+	 * STREAMPROBE_TEMPLATE_DIR, else the built-in rule (config.c);
+	 * always set once config_parse_args() succeeded. */
+	char			*template_dir;
+	const char		*template_dir_from;	/* NULL: the option */
 	unsigned		 template_refresh_s;
 	unsigned		 template_packets;
 	unsigned		 mtu;
@@ -82,6 +87,13 @@ void config_print(const struct probe_conf *c, FILE *fp);
 int config_absolute_paths(struct probe_conf *c, char *errbuf, size_t errlen);
 /* Does an output go to standard output (--csv -, ipfix+file://-)? */
 bool config_writes_stdout(const struct probe_conf *c);
+/* --check-config's deeper checks, without opening a capture or a socket:
+ * the template parses (for every exporter that uses one) and every
+ * collector's host name resolves.  -1 with a message in errbuf. */
+int config_check_outputs(const struct probe_conf *c, char *errbuf,
+    size_t errlen);
+/* The template directory a binary uses when nothing sets one. */
+const char *config_default_template_dir(void);
 void config_usage(FILE *fp);
 void config_free(struct probe_conf *c);
 

@@ -36,6 +36,8 @@ void probe_request_reopen(struct probe *p);
 void probe_request_counters(struct probe *p);
 void probe_counters(const struct probe *p, struct probe_counters *out);
 void probe_report(struct probe *p, FILE *fp);
+/* After probe_run: log each output's records not delivered; the total. */
+uint64_t probe_report_undelivered(struct probe *p);
 void probe_destroy(struct probe *p);
 
 #endif

@@ -59,5 +59,12 @@ const char *ie_type_name(enum ie_type t);
 int ie_type_is_varlen(enum ie_type t);
 /* Natural wire size of a fixed-size type (0 for variable length). */
 unsigned ie_type_size(enum ie_type t);
+/*
+ * The NetFlow v9 field type of a template line, or 0 when v9 has none (the
+ * exporter leaves such fields out); own is the template's enterprise
+ * number.  The one rule shared by the v9 exporter and the collector-file
+ * generator (src/tools/gen_collectors.c).
+ */
+uint16_t tmpl_v9_type(const struct tmpl_field *tf, uint32_t own);
 
 #endif

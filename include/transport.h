@@ -46,6 +46,10 @@ struct transport;
 
 struct transport *transport_open(const struct transport_conf *conf,
     char *errbuf, size_t errlen);
+/* UDP, TCP: does the collector's host name resolve?  Nothing is opened
+ * (--check-config); files always pass.  -1 with transport_open's message. */
+int transport_resolve(const struct transport_conf *conf, char *errbuf,
+    size_t errlen);
 /* Send (or queue) one message holding `records` data records. */
 void transport_send(struct transport *t, const uint8_t *msg, size_t len,
     uint32_t records);

@@ -6,24 +6,38 @@
  *	config_load_file()	"key = value" file, keys are long option names
  *	config_parse_args()	getopt_long front end: file first, then argv
  *	config_print()		effective configuration, in the file's syntax
+ *	config_check_outputs()	--check-config: templates parse, collectors resolve
+ *	config_default_template_dir()	built-in template directory rule
  *	config_absolute_paths(), config_usage(), config_free()
  */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700	/* realpath() */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stddef.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "flowfeat.h"
 #include "fmt.h"
+#include "template.h"
+#include "transport.h"
 
 #define MAX_TIMEOUT_S	315360000ULL	/* ten years */
+
+/* Set by CMakeLists.txt; these keep a build without them working. */
+#ifndef STREAMPROBE_INSTALL_TEMPLATE_DIR
+#define STREAMPROBE_INSTALL_TEMPLATE_DIR "/usr/local/share/streamprobe/templates"
+#endif
+#ifndef STREAMPROBE_RELATIVE_TEMPLATE_DIR
+#define STREAMPROBE_RELATIVE_TEMPLATE_DIR "../share/streamprobe/templates"
+#endif
 
 void
 config_defaults(struct probe_conf *c)
@@ -131,35 +145,96 @@ add_output(struct probe_conf *c, enum exporter_kind kind, const char *path,
 	return 0;
 }
 
-/* HOST:PORT with HOST a name, an IPv4 address or [IPv6]. */
+/*
+ * HOST:PORT with HOST a name, an IPv4 address or [IPv6].  A bad one is
+ * named by its part: the port, the host, the brackets.
+ */
 static int
-split_host_port(const char *hp, char **host, char **port)
+split_host_port(const char *hp, char **host, char **port, char *why,
+    size_t whylen)
 {
-	const char *colon;
+	const char *colon, *h, *p;
+	size_t hlen;
+	unsigned long v;
+	char *end;
 
-	if (hp[0] == '[') {
-		const char *end = strchr(hp, ']');
-
-		if (end == NULL || end[1] != ':')
-			return -1;
-		*host = strndup(hp + 1, (size_t)(end - hp - 1));
-		colon = end + 1;
-	} else {
-		if ((colon = strrchr(hp, ':')) == NULL || strchr(hp, ':') != colon)
-			return -1;
-		*host = strndup(hp, (size_t)(colon - hp));
+	*host = *port = NULL;
+	if (*hp == '\0') {
+		snprintf(why, whylen, "no collector (expected HOST:PORT)");
+		return -1;
 	}
-	*port = strdup(colon + 1);
-	if (*host == NULL || *port == NULL || **host == '\0' ||
-	    strspn(*port, "0123456789") != strlen(*port) || **port == '\0' ||
-	    atoi(*port) < 1 || atoi(*port) > 65535) {
+	if (hp[0] == '[') {
+		const char *close = strchr(hp, ']');
+
+		if (close == NULL) {
+			snprintf(why, whylen, "\"[\" without \"]\" (an IPv6 "
+			    "collector is [ADDRESS]:PORT)");
+			return -1;
+		}
+		h = hp + 1;
+		hlen = (size_t)(close - h);
+		if (hlen == 0 || memchr(h, ':', hlen) == NULL) {
+			snprintf(why, whylen, "\"[%.*s]\" is not an IPv6 address",
+			    (int)hlen, h);
+			return -1;
+		}
+		if (close[1] == '\0') {
+			snprintf(why, whylen, "missing port after \"[%.*s]\" "
+			    "(expected [ADDRESS]:PORT)", (int)hlen, h);
+			return -1;
+		}
+		if (close[1] != ':') {
+			snprintf(why, whylen, "\"%s\" after \"]\": expected "
+			    "\":PORT\"", close + 1);
+			return -1;
+		}
+		colon = close + 1;
+	} else {
+		if ((colon = strchr(hp, ':')) == NULL) {
+			snprintf(why, whylen, "missing port in \"%s\" (expected "
+			    "HOST:PORT)", hp);
+			return -1;
+		}
+		if (strchr(colon + 1, ':') != NULL) {
+			snprintf(why, whylen, "\"%s\" has several \":\"; an IPv6 "
+			    "collector goes in brackets: [ADDRESS]:PORT", hp);
+			return -1;
+		}
+		h = hp;
+		hlen = (size_t)(colon - hp);
+		if (hlen == 0) {
+			snprintf(why, whylen, "empty host in \"%s\" (expected "
+			    "HOST:PORT)", hp);
+			return -1;
+		}
+	}
+	p = colon + 1;
+	if (*p == '\0') {
+		snprintf(why, whylen, "missing port after \"%.*s:\"",
+		    (int)(colon - hp), hp);
+		return -1;
+	}
+	errno = 0;
+	v = strtoul(p, &end, 10);
+	if (*p < '0' || *p > '9' || *end != '\0' || errno != 0 || v < 1 ||
+	    v > 65535) {
+		snprintf(why, whylen, "port \"%s\" is not in 1..65535", p);
+		return -1;
+	}
+	*host = strndup(h, hlen);
+	*port = strdup(p);
+	if (*host == NULL || *port == NULL) {
 		free(*host);
 		free(*port);
 		*host = *port = NULL;
+		snprintf(why, whylen, "out of memory");
 		return -1;
 	}
 	return 0;
 }
+
+#define EXPORT_FORMS	"ipfix+udp://HOST:PORT, ipfix+tcp://HOST:PORT, " \
+			"ipfix+file://PATH or nf9+udp://HOST:PORT"
 
 static int
 parse_export_url(const char *url, struct exporter_conf *out, char *errbuf,
@@ -170,49 +245,66 @@ parse_export_url(const char *url, struct exporter_conf *out, char *errbuf,
 		enum exporter_kind	 exporter;
 		enum transport_kind	 kind;
 	} schemes[] = {
-		{ "ipfix+udp://", EXPORTER_IPFIX, TRANSPORT_UDP },
-		{ "ipfix+tcp://", EXPORTER_IPFIX, TRANSPORT_TCP },
-		{ "ipfix+file://", EXPORTER_IPFIX, TRANSPORT_FILE },
-		{ "nf9+udp://", EXPORTER_NF9, TRANSPORT_UDP },
+		{ "ipfix+udp", EXPORTER_IPFIX, TRANSPORT_UDP },
+		{ "ipfix+tcp", EXPORTER_IPFIX, TRANSPORT_TCP },
+		{ "ipfix+file", EXPORTER_IPFIX, TRANSPORT_FILE },
+		{ "nf9+udp", EXPORTER_NF9, TRANSPORT_UDP },
 	};
-	char *host = NULL, *port = NULL;
+	char *host = NULL, *port = NULL, why[CONFIG_ERRLEN / 2];
+	const char *sep, *rest;
 	size_t i, n;
 
 	memset(out, 0, sizeof(*out));
-	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
-		n = strlen(schemes[i].scheme);
-		if (strncmp(url, schemes[i].scheme, n) != 0)
-			continue;
-		out->kind = schemes[i].exporter;
-		out->transport.kind = schemes[i].kind;
-		if ((out->url = strdup(url)) == NULL)
-			goto nomem;
-		if (schemes[i].kind == TRANSPORT_FILE) {
-			if (url[n] == '\0')
-				goto bad;
-			if ((out->transport.path = strdup(url + n)) == NULL)
-				goto nomem;
-			return 0;
-		}
-		if (split_host_port(url + n, &host, &port) != 0)
-			goto bad;
-		out->transport.host = host;
-		out->transport.port = port;
-		return 0;
-	}
-	if (strncmp(url, "nf9+tcp://", 10) == 0) {
-		snprintf(errbuf, errlen, "--export %s: NetFlow v9 over TCP is not "
-		    "offered: its header carries no length, so a TCP stream cannot "
-		    "be framed (use nf9+udp:// or ipfix+tcp://)", url);
+	if ((sep = strstr(url, "://")) == NULL) {
+		snprintf(errbuf, errlen, "--export \"%s\": no scheme (expected "
+		    EXPORT_FORMS ")", url);
 		return -1;
 	}
-bad:
-	snprintf(errbuf, errlen, "--export \"%s\": expected ipfix+udp://HOST:PORT, "
-	    "ipfix+tcp://HOST:PORT, ipfix+file://PATH or nf9+udp://HOST:PORT", url);
-	free(out->url);
-	out->url = NULL;
-	return -1;
+	n = (size_t)(sep - url);
+	rest = sep + 3;
+	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+		if (strlen(schemes[i].scheme) == n &&
+		    strncmp(url, schemes[i].scheme, n) == 0)
+			break;
+	if (i == sizeof(schemes) / sizeof(schemes[0])) {
+		if (strncmp(url, "nf9+tcp://", 10) == 0)
+			snprintf(errbuf, errlen, "--export %s: NetFlow v9 over "
+			    "TCP is not offered: its header carries no length, "
+			    "so a TCP stream cannot be framed (use nf9+udp:// or "
+			    "ipfix+tcp://)", url);
+		else
+			snprintf(errbuf, errlen, "--export \"%s\": unknown scheme "
+			    "\"%.*s\" (expected ipfix+udp, ipfix+tcp, ipfix+file, "
+			    "nf9+udp)", url, (int)(n < 64 ? n : 64), url);
+		return -1;
+	}
+	out->kind = schemes[i].exporter;
+	out->transport.kind = schemes[i].kind;
+	if (schemes[i].kind == TRANSPORT_FILE) {
+		if (*rest == '\0') {
+			snprintf(errbuf, errlen, "--export \"%s\": no path "
+			    "(expected ipfix+file://PATH, or ipfix+file://- for "
+			    "standard output)", url);
+			return -1;
+		}
+		if ((out->transport.path = strdup(rest)) == NULL)
+			goto nomem;
+	} else {
+		if (split_host_port(rest, &host, &port, why, sizeof(why)) != 0) {
+			snprintf(errbuf, errlen, "--export \"%s\": %s", url, why);
+			return -1;
+		}
+		out->transport.host = host;
+		out->transport.port = port;
+	}
+	if ((out->url = strdup(url)) == NULL)
+		goto nomem;
+	return 0;
 nomem:
+	free((char *)out->transport.path);
+	free(host);
+	free(port);
+	memset(out, 0, sizeof(*out));
 	snprintf(errbuf, errlen, "out of memory");
 	return -1;
 }
@@ -268,6 +360,7 @@ static const struct opt_def opt_defs[] = {
 	{ "json",		OPT_LIST,   NOFIELD, 0, 0, false, 0 },
 	{ "export",		OPT_LIST,   NOFIELD, 0, 0, false, 0 },
 	{ "template",		OPT_STRING, FIELD(template_name), 0, 0, false, 0 },
+	{ "template-dir",	OPT_STRING, FIELD(template_dir), 0, 0, false, 0 },
 	{ "template-refresh",	OPT_UINT,   FIELD(template_refresh_s), 1, 86400,
 	    false, 0 },
 	{ "template-packets",	OPT_UINT,   FIELD(template_packets), 1, 1000000,
@@ -614,7 +707,13 @@ config_print(const struct probe_conf *c, FILE *fp)
 			break;
 		case OPT_STRING:
 			memcpy(&s, (const uint8_t *)c + d->off, sizeof(s));
-			if (s != NULL)
+			if (strcmp(d->key, "template-dir") == 0 &&
+			    c->template_dir_from != NULL)
+				/* Not the file's: a comment, so the printed
+				 * configuration reads back the same. */
+				fprintf(fp, "# %s = %s (%s)\n", d->key, s,
+				    c->template_dir_from);
+			else if (s != NULL)
 				print_value(fp, d->key, s);
 			else
 				fprintf(fp, "# %s is not set\n", d->key);
@@ -683,9 +782,106 @@ config_absolute_paths(struct probe_conf *c, char *errbuf, size_t errlen)
 		    errlen);
 	}
 	rc |= absolute(&c->pidfile, cwd, errbuf, errlen);
+	rc |= absolute(&c->template_dir, cwd, errbuf, errlen);
 	if (c->template_name != NULL && strchr(c->template_name, '/') != NULL)
 		rc |= absolute(&c->template_name, cwd, errbuf, errlen);
 	return rc;
+}
+
+/*
+ * The built-in template directory.  A binary that runs from its build tree
+ * uses the source tree's templates/ (developers, the tests), so an edited
+ * template takes effect without installing.  Any other binary uses the
+ * installed directory, found relative to itself (BINDIR/../share/
+ * streamprobe/templates), so a package or a moved install prefix works;
+ * when that does not exist, the install prefix's path compiled in.
+ */
+const char *
+config_default_template_dir(void)
+{
+	static char dir[PATH_MAX];
+	char exe[PATH_MAX], path[PATH_MAX + 64], *slash;
+	struct stat st;
+	size_t n;
+	ssize_t len;
+
+	if (dir[0] != '\0')
+		return dir;
+	snprintf(dir, sizeof(dir), "%s", STREAMPROBE_INSTALL_TEMPLATE_DIR);
+	if ((len = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) <= 0)
+		return dir;
+	exe[len] = '\0';
+#if defined(STREAMPROBE_BUILD_DIR) && defined(STREAMPROBE_SOURCE_TEMPLATE_DIR)
+	if (realpath(STREAMPROBE_BUILD_DIR, path) != NULL) {
+		n = strlen(path);
+		if (strncmp(exe, path, n) == 0 && exe[n] == '/') {
+			snprintf(dir, sizeof(dir), "%s",
+			    STREAMPROBE_SOURCE_TEMPLATE_DIR);
+			return dir;
+		}
+	}
+#endif
+	if ((slash = strrchr(exe, '/')) == NULL)
+		return dir;
+	*slash = '\0';
+	snprintf(path, sizeof(path), "%s/%s", exe,
+	    STREAMPROBE_RELATIVE_TEMPLATE_DIR);
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    realpath(path, exe) != NULL)
+		snprintf(dir, sizeof(dir), "%s", exe);
+	(void)n;
+	return dir;
+}
+
+/* --template-dir, else STREAMPROBE_TEMPLATE_DIR, else the built-in rule. */
+static int
+resolve_template_dir(struct probe_conf *c, char *errbuf, size_t errlen)
+{
+	const char *env = getenv("STREAMPROBE_TEMPLATE_DIR");
+
+	if (c->template_dir != NULL) {
+		c->template_dir_from = NULL;
+		return 0;
+	}
+	if (env != NULL && *env != '\0') {
+		c->template_dir_from = "from STREAMPROBE_TEMPLATE_DIR";
+		return set_string(&c->template_dir, env, errbuf, errlen);
+	}
+	c->template_dir_from = "built in";
+	return set_string(&c->template_dir, config_default_template_dir(),
+	    errbuf, errlen);
+}
+
+/* Two formats interleaved on one stream help nobody: refuse them. */
+static int
+check_one_stdout(const struct probe_conf *c, char *errbuf, size_t errlen)
+{
+	char list[256] = "";
+	unsigned i, n = 0;
+	size_t used = 0;
+
+	for (i = 0; i < c->noutputs; i++) {
+		const struct exporter_conf *o = &c->outputs[i];
+		const char *what;
+
+		if (o->path != NULL && strcmp(o->path, "-") == 0)
+			what = o->kind == EXPORTER_CSV ? "--csv -" : "--json -";
+		else if (o->transport.path != NULL &&
+		    strcmp(o->transport.path, "-") == 0)
+			what = "--export ipfix+file://-";
+		else
+			continue;
+		n++;
+		if (used < sizeof(list))
+			used += (size_t)snprintf(list + used, sizeof(list) - used,
+			    "%s%s", used ? ", " : "", what);
+	}
+	if (n > 1) {
+		snprintf(errbuf, errlen, "%u outputs on standard output (%s): "
+		    "only one may write there, give the others a file", n, list);
+		return -1;
+	}
+	return 0;
 }
 
 /* getopt_long's table, made from opt_defs so the two cannot disagree. */
@@ -804,9 +1000,12 @@ config_parse_args(struct probe_conf *c, int argc, char **argv,
 		snprintf(errbuf, errlen, "--pidfile is for -D (daemon) mode");
 		return -1;
 	}
-	if (c->noutputs == 0)
-		return add_output(c, EXPORTER_CSV, "-", "csv", errbuf, errlen);
-	return 0;
+	if (c->noutputs == 0 &&
+	    add_output(c, EXPORTER_CSV, "-", "csv", errbuf, errlen) != 0)
+		return -1;
+	if (check_one_stdout(c, errbuf, errlen) != 0)
+		return -1;
+	return resolve_template_dir(c, errbuf, errlen);
 }
 
 void
@@ -844,13 +1043,18 @@ config_usage(FILE *fp)
 "      --max-flows N        flow table size; the least recently used flow is\n"
 "                           evicted when full (default 1048576)\n"
 "\n"
-"Output (repeatable, each gets every flow; default --csv -):\n"
+"Output (repeatable, each gets every flow; default --csv -; at most one\n"
+"may write to standard output, -):\n"
 "      --csv PATH|-         NFStream to_csv layout\n"
 "      --json PATH|-        one JSON object per flow and line\n"
 "      --export URL         IPFIX: ipfix+udp://HOST:PORT, ipfix+tcp://HOST:PORT,\n"
 "                           ipfix+file://PATH; NetFlow v9: nf9+udp://HOST:PORT\n"
+"                           (HOST: a name, an IPv4 or an [IPv6] address)\n"
 "      --template NAME|PATH IPFIX template: standard (default), nfstream,\n"
 "                           ntop, or a template file\n"
+"      --template-dir DIR   where NAME.tmpl is looked up; default: the\n"
+"                           STREAMPROBE_TEMPLATE_DIR environment variable,\n"
+"                           else the built-in directory (Templates, below)\n"
 "      --template-refresh S UDP template and statistics refresh (60)\n"
 "      --template-packets N NetFlow v9: templates also every N packets (20)\n"
 "      --mtu BYTES          NetFlow v9 packet size (1400)\n"
@@ -861,7 +1065,9 @@ config_usage(FILE *fp)
 "Running as a service:\n"
 "  -f, --config FILE        read options from FILE (keys are the long option\n"
 "                           names); the command line overrides it\n"
-"      --check-config       print the effective configuration and exit\n"
+"      --check-config       check the configuration (template parsed,\n"
+"                           collectors resolved; no capture, no socket),\n"
+"                           print it and exit 0, or name the error, exit 2\n"
 "  -D, --daemon             run in the background, log to syslog\n"
 "      --pidfile PATH       write the daemon's process id to PATH\n"
 "      --user NAME          drop root for NAME once capture and outputs are open\n"
@@ -873,8 +1079,47 @@ config_usage(FILE *fp)
 "  -h, --help               this text\n"
 "  -V, --version            version\n"
 "\n"
-"Exit status: 0 success, 1 input or output failed part way (flows read so\n"
-"far are written), 2 bad usage or input that cannot be opened.\n", fp);
+"Exit status: 0 success; 1 input or output failed part way (flows read so\n"
+"far are written), or, reading files, records an exporter could not\n"
+"deliver (the count is printed); 2 bad usage, a bad configuration or\n"
+"input that cannot be opened.\n", fp);
+	fprintf(fp, "\nTemplates: %s\n(this binary's built-in template "
+	    "directory; see streamprobe(8), FILES)\n",
+	    config_default_template_dir());
+}
+
+int
+config_check_outputs(const struct probe_conf *c, char *errbuf, size_t errlen)
+{
+	struct tmpl *t = NULL;
+	unsigned i;
+	int rc = 0;
+
+	for (i = 0; i < c->noutputs && rc == 0; i++) {
+		const struct exporter_conf *o = &c->outputs[i];
+
+		if (o->kind != EXPORTER_IPFIX && o->kind != EXPORTER_NF9)
+			continue;
+		/* One template serves every exporter: parse it once. */
+		if (t == NULL) {
+			if ((t = malloc(sizeof(*t))) == NULL) {
+				snprintf(errbuf, errlen, "out of memory");
+				return -1;
+			}
+			rc = tmpl_load(t, c->template_name != NULL ?
+			    c->template_name : "standard", c->template_dir,
+			    errbuf, errlen);
+		}
+		if (rc == 0 &&
+		    (rc = transport_resolve(&o->transport, errbuf, errlen)) != 0) {
+			char msg[CONFIG_ERRLEN];
+
+			snprintf(msg, sizeof(msg), "%s", errbuf);
+			snprintf(errbuf, errlen, "--export %s: %s", o->url, msg);
+		}
+	}
+	free(t);
+	return rc;
 }
 
 bool
@@ -899,6 +1144,7 @@ config_free(struct probe_conf *c)
 	clear_files(c);
 	clear_outputs(c);
 	free(c->template_name);
+	free(c->template_dir);
 	free(c->iface);
 	free(c->bpf);
 	free(c->pidfile);

@@ -1104,7 +1104,11 @@ ipfix_reopen(struct exporter *e)
 static uint64_t
 ipfix_records_lost(struct exporter *e)
 {
-	return exportrec_transport_lost(((struct ipfix_exporter *)e)->tr);
+	struct ipfix_exporter *x = (struct ipfix_exporter *)e;
+
+	/* After finish the transport is gone: its last counters remain. */
+	return x->tr != NULL ? exportrec_transport_lost(x->tr) :
+	    x->final.records_dropped;
 }
 
 static const struct exporter_ops ipfix_ops = {

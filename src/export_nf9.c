@@ -7,17 +7,9 @@
  *	nf9_tick()		template refresh by time, idle flush
  *	nf9_finish(), nf9_report(), nf9_destroy()
  *
- * Field types: an IANA element keeps its id (below 128 v9 and IPFIX agree;
- * above, the id the template names), except flowId 148, which v9 collectors
- * read as Cisco ASA's NSEL connection id (nfdump then takes every record
- * for a firewall event): the flow id goes out as 49000, streamprobe's
- * element 1000.  RFC 5103 reverse octet and packet counts become OUT_BYTES
- * 23 and OUT_PKTS 24; ntop's elements (PEN 35632) take ntop's v9 ids, 57472
- * + id; streamprobe's own (the template's "enterprise" number) 48000 + id,
- * a range nfdump, pmacct, Wireshark, Cisco NSEL and ntop do not use, except
- * the SPLT lists; any other enterprise element has no v9 id and is left
- * out.  Every field has
- * a fixed length: strings and octet arrays are NUL-padded or truncated to
+ * Field types: tmpl_v9_type() (template.c, shared with the collector-file
+ * generator); a field without a v9 id is left out.  Every field has a
+ * fixed length: strings and octet arrays are NUL-padded or truncated to
  * the template's length.
  * FIRST_SWITCHED (22) and LAST_SWITCHED (21) are milliseconds of sysUptime.
  * Templates (and the options records: exporter statistics, application
@@ -40,17 +32,9 @@
 #include "template.h"
 #include "transport.h"
 
-#define NTOP_PEN		35632u
-#define NTOP_V9_BASE		57472u
-#define OWN_V9_BASE		48000u	/* streamprobe element n: 48000 + n */
-#define OWN_V9_MAX		9000u	/* below 57000: clear of ntop's */
-#define IANA_FLOW_ID		148
-#define OWN_FLOW_ID		1000	/* the flow id's own element number */
 #define TID_STATS		260
 #define TID_APPS		261
 #define V9_SCOPE_SYSTEM		1
-#define V9_OUT_BYTES		23
-#define V9_OUT_PKTS		24
 #define V9_LAST_SWITCHED	21
 #define V9_FIRST_SWITCHED	22
 #define APP_NAME_LEN		32
@@ -106,18 +90,7 @@ struct nf9_exporter {
 static uint16_t
 v9_type(const struct tmpl_field *tf, uint32_t own)
 {
-	if (tf->pen == 0)
-		return tf->id == IANA_FLOW_ID ? OWN_V9_BASE + OWN_FLOW_ID : tf->id;
-	if (tf->pen == TMPL_REVERSE_PEN)
-		return tf->id == 1 ? V9_OUT_BYTES : tf->id == 2 ? V9_OUT_PKTS : 0;
-	if (tf->pen == NTOP_PEN && NTOP_V9_BASE + tf->id <= 0xffff)
-		return (uint16_t)(NTOP_V9_BASE + tf->id);
-	/* Not the SPLT lists: at their fixed v9 lengths (1785 bytes) a
-	 * record would not fit a packet. */
-	if (own != 0 && tf->pen == own && tf->id < OWN_V9_MAX &&
-	    column_type(tf->column) != COLT_LIST)
-		return (uint16_t)(OWN_V9_BASE + tf->id);
-	return 0;
+	return tmpl_v9_type(tf, own);
 }
 
 static void
@@ -550,7 +523,11 @@ nf9_destroy(struct exporter *e)
 static uint64_t
 nf9_records_lost(struct exporter *e)
 {
-	return exportrec_transport_lost(((struct nf9_exporter *)e)->tr);
+	struct nf9_exporter *x = (struct nf9_exporter *)e;
+
+	/* After finish the transport is gone: its last counters remain. */
+	return x->tr != NULL ? exportrec_transport_lost(x->tr) :
+	    x->final.records_dropped;
 }
 
 static const struct exporter_ops nf9_ops = {

@@ -41,6 +41,10 @@ log_reopen(void)
 	openlog(syslog_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
+/* Checked like printf: the callers' formats are literals. */
+static void log_vprint(int, const char *, va_list)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 log_vprint(int prio, const char *fmt, va_list ap)
 {

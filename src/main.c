@@ -3,7 +3,9 @@
  * daemon), run the probe, report.
  *
  * Exit status: 0 success (also after SIGTERM/SIGINT: every flow flushed);
- * 1 a capture or output failed part way (what was read is still written);
+ * 1 a capture or output failed part way (what was read is still written),
+ * or, reading files, an exporter could not deliver records (a live probe
+ * keeps going through a collector's outage: counted, not an error);
  * 2 bad usage, a bad configuration, or input that cannot be opened.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -140,6 +142,12 @@ main(int argc, char **argv)
 		config_free(&conf);
 		return 0;
 	case CONFIG_CHECK:
+		/* What a start would find wrong, minus opening anything. */
+		if (config_check_outputs(&conf, errbuf, sizeof(errbuf)) != 0) {
+			log_warnx("%s", errbuf);
+			config_free(&conf);
+			return 2;
+		}
 		config_print(&conf, stdout);
 		config_free(&conf);
 		return 0;
@@ -177,6 +185,10 @@ main(int argc, char **argv)
 	}
 	status = probe_run(p);
 	report(p);
+	/* Files: a result with holes is not a success (live: counted). */
+	if (probe_report_undelivered(p) > 0 && conf.iface == NULL &&
+	    status == 0)
+		status = 1;
 	if (conf.daemon)
 		log_info("stopped, exit status %d", status);
 	running = NULL;

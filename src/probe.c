@@ -5,13 +5,15 @@
  *	probe_run()		metering loop + export thread, to the end of input
  *	probe_stop(), probe_request_reopen(), probe_request_counters()
  *				signal handlers: stop, SIGHUP, SIGUSR1
- *	probe_counters(), probe_report(), probe_destroy()
+ *	probe_counters(), probe_report(), probe_report_undelivered(),
+ *	probe_destroy()
  *
  * Threads: the caller's thread meters (capture, decode, flow table,
  * features; no allocation, formatting or locks per packet).  A finished
  * flow is copied into an SPSC ring from the flow table's sink; the export
  * thread formats and writes it.  When the ring is full, file input waits
- * (nothing is lost, nothing to stall) and live capture counts a drop.
+ * (nothing is lost, nothing to stall) and live capture counts a drop; the
+ * final flush (end of input, SIGTERM) always waits for the export thread.
  *
  * Clock: packet time in integer ms (tv_sec*1000 + tv_usec/1000), clamped
  * so it never goes backwards; an idle scan runs every 10 ms of it, as in
@@ -61,6 +63,7 @@
 #define EXPORT_IDLE_MIN_US	100
 #define EXPORT_IDLE_MAX_US	1000	/* < ring slots / export rate */
 #define PROGRESS_MS		250
+#define FLUSH_STALL_MS		5000	/* shutdown: export thread stuck */
 
 struct probe {
 	const struct probe_conf	*conf;
@@ -90,6 +93,9 @@ struct probe {
 	uint64_t		 status_ms;
 	uint64_t		 start_ms;
 	_Atomic int		 metering_done;
+	bool			 final_flush;	/* end of input or stop */
+	bool			 flush_gave_up;	/* export thread stuck */
+	uint64_t		 flush_stall_ms;	/* ring full since */
 	struct probe_counters	 cnt;		/* metering thread */
 	_Atomic uint64_t	 exported;	/* export thread */
 	_Atomic uint64_t	 export_failures;
@@ -141,6 +147,39 @@ dpi_state(const struct probe *p, const struct flow *f)
 }
 
 /*
+ * The export ring is full.  Returns true after waiting a little (try
+ * again), false when the flow must be dropped.  Files wait: nothing to
+ * stall.  Live capture drops (counted) while running, since the capture
+ * must not stall, but the final flush has no capture left to stall: it
+ * waits for the export thread as long as that makes progress, and gives
+ * up (dropping and counting the rest) only after FLUSH_STALL_MS without.
+ */
+static bool
+ring_full_wait(struct probe *p)
+{
+	uint64_t now;
+
+	if (p->live && !p->final_flush)
+		return false;
+	if (p->live) {
+		if (p->flush_gave_up)
+			return false;
+		now = monotime_ms();
+		if (p->flush_stall_ms == 0)
+			p->flush_stall_ms = now;
+		else if (now - p->flush_stall_ms >= FLUSH_STALL_MS) {
+			p->flush_gave_up = true;
+			log_warnx("stopping: the export thread took no flow for "
+			    "%d s; the remaining flows are dropped (counted)",
+			    FLUSH_STALL_MS / 1000);
+			return false;
+		}
+	}
+	sleep_us(50);
+	return true;
+}
+
+/*
  * Flow table sink: freeze the L7 result, then copy the finished flow to
  * the export ring; its string block now belongs to the record.
  */
@@ -153,14 +192,14 @@ probe_on_flow_end(struct flow *f, void *arg)
 	if (p->dpi != NULL)
 		dpi_flow_end(p->dpi, dpi_state(p, f));
 	while ((slot = ring_push_begin(p->ring)) == NULL) {
-		if (p->live) {
+		if (!ring_full_wait(p)) {
 			p->cnt.flows_dropped_queue++;
 			if (p->dpi != NULL)
 				dpi_flow_release(dpi_state(p, f));
 			return;
 		}
-		sleep_us(50);
 	}
+	p->flush_stall_ms = 0;
 	memcpy(slot, f, p->rec_size);
 	ring_push_end(p->ring);
 	p->cnt.flows_expired++;
@@ -419,8 +458,7 @@ probe_create(const struct probe_conf *conf, char *errbuf, size_t errlen)
 	env.tunnels = conf->decode_tunnels;
 	env.template_name = conf->template_name ? conf->template_name :
 	    "standard";
-	env.template_dir = getenv("STREAMPROBE_TEMPLATE_DIR") ?
-	    getenv("STREAMPROBE_TEMPLATE_DIR") : STREAMPROBE_TEMPLATE_DIR;
+	env.template_dir = conf->template_dir;	/* config_parse_args() */
 	env.template_refresh_s = conf->template_refresh_s;
 	env.template_packets = conf->template_packets;
 	env.mtu = conf->mtu;
@@ -634,6 +672,7 @@ probe_run(struct probe *p)
 		log_info("stopping: flushing %u flows",
 		    flowtab_stats(p->ft)->active);
 	publish_capture_stats(p);
+	p->final_flush = true;
 	flowtab_flush(p->ft, FLOW_END_FORCED);
 	atomic_store_explicit(&p->metering_done, 1, memory_order_release);
 	pthread_join(thr, NULL);
@@ -740,6 +779,28 @@ probe_report(struct probe *p, FILE *fp)
 		    (unsigned long long)cs.received,
 		    (unsigned long long)cs.dropped,
 		    (unsigned long long)cs.if_dropped);
+}
+
+/*
+ * Records the exporters took but could not deliver (collector refusing or
+ * absent, TCP queue full or not drained at the end): one line per output,
+ * after probe_run.  Returns the total.
+ */
+uint64_t
+probe_report_undelivered(struct probe *p)
+{
+	uint64_t n, total = 0;
+	unsigned i;
+
+	for (i = 0; i < p->nexp; i++) {
+		if (p->exp[i]->ops->records_lost == NULL ||
+		    (n = p->exp[i]->ops->records_lost(p->exp[i])) == 0)
+			continue;
+		log_warnx("%s: %llu records not delivered", p->exp[i]->name,
+		    (unsigned long long)n);
+		total += n;
+	}
+	return total;
 }
 
 void

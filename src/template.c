@@ -3,6 +3,7 @@
  *
  *	tmpl_load()		parse and validate one template file
  *	ie_type_name(), ie_type_is_varlen(), ie_type_size()
+ *	tmpl_v9_type()		a line's NetFlow v9 field type
  */
 #define _POSIX_C_SOURCE 200809L
 #include <ctype.h>
@@ -57,6 +58,43 @@ unsigned
 ie_type_size(enum ie_type t)
 {
 	return t < IE_TYPE_COUNT ? ie_types[t].size : 0;
+}
+
+#define NTOP_PEN		35632u
+#define NTOP_V9_BASE		57472u
+#define OWN_V9_BASE		48000u	/* streamprobe element n: 48000 + n */
+#define OWN_V9_MAX		9000u	/* below 57000: clear of ntop's */
+#define IANA_FLOW_ID		148
+#define OWN_FLOW_ID		1000	/* the flow id's own element number */
+#define V9_OUT_BYTES		23
+#define V9_OUT_PKTS		24
+
+/*
+ * An IANA element keeps its id (below 128 v9 and IPFIX agree; above, the id
+ * the template names), except flowId 148, which v9 collectors read as Cisco
+ * ASA's NSEL connection id (nfdump then takes every record for a firewall
+ * event): the flow id goes out as 49000, streamprobe's element 1000.  RFC
+ * 5103 reverse octet and packet counts become OUT_BYTES 23 and OUT_PKTS 24;
+ * ntop's elements (PEN 35632) take ntop's v9 ids, 57472 + id; streamprobe's
+ * own (the template's "enterprise" number, own) 48000 + id, a range nfdump,
+ * pmacct, Wireshark, Cisco NSEL and ntop do not use, except the SPLT lists;
+ * any other enterprise element has no v9 id.
+ */
+uint16_t
+tmpl_v9_type(const struct tmpl_field *tf, uint32_t own)
+{
+	if (tf->pen == 0)
+		return tf->id == IANA_FLOW_ID ? OWN_V9_BASE + OWN_FLOW_ID : tf->id;
+	if (tf->pen == TMPL_REVERSE_PEN)
+		return tf->id == 1 ? V9_OUT_BYTES : tf->id == 2 ? V9_OUT_PKTS : 0;
+	if (tf->pen == NTOP_PEN && NTOP_V9_BASE + tf->id <= 0xffff)
+		return (uint16_t)(NTOP_V9_BASE + tf->id);
+	/* Not the SPLT lists: at their fixed v9 lengths (1785 bytes) a
+	 * record would not fit a packet. */
+	if (own != 0 && tf->pen == own && tf->id < OWN_V9_MAX &&
+	    column_type(tf->column) != COLT_LIST)
+		return (uint16_t)(OWN_V9_BASE + tf->id);
+	return 0;
 }
 
 /*

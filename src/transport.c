@@ -2,6 +2,7 @@
  * transport.c - UDP, TCP and file transports for export messages.
  *
  *	transport_open()	resolve/open; UDP and TCP checks at start-up
+ *	transport_resolve()	the name lookup alone (--check-config)
  *	transport_send()	one message (UDP now, TCP queued, file written)
  *	transport_set_preamble(), transport_start()
  *	transport_mtu(), transport_is_stream()
@@ -319,6 +320,21 @@ resolve(const struct transport_conf *c, int socktype, struct addrinfo **out,
 		    c->host, c->port, gai_strerror(rc));
 		return -1;
 	}
+	return 0;
+}
+
+int
+transport_resolve(const struct transport_conf *conf, char *errbuf,
+    size_t errlen)
+{
+	struct addrinfo *list;
+
+	if (conf->kind == TRANSPORT_FILE)
+		return 0;
+	if (resolve(conf, conf->kind == TRANSPORT_TCP ? SOCK_STREAM :
+	    SOCK_DGRAM, &list, errbuf, errlen) != 0)
+		return -1;
+	freeaddrinfo(list);
 	return 0;
 }
 

@@ -67,9 +67,30 @@ check extra-argument 2 "unexpected argument" -- "$probe" -r "$tmp/demo.pcap" str
 check unwritable-output 2 "cannot open csv output" -- "$probe" -r "$tmp/demo.pcap" --csv /nonexistent/dir/x.csv
 
 # IPFIX export: bad URLs, templates and sizes stop the probe at start-up.
-check export-bad-url 2 "expected ipfix" -- "$probe" -r "$tmp/demo.pcap" --export ipfix+udp://nohost
-check export-bad-scheme 2 "expected ipfix" -- "$probe" -r "$tmp/demo.pcap" --export ipfix+sctp://127.0.0.1:4739
-check export-bad-port 2 "expected ipfix" -- "$probe" -r "$tmp/demo.pcap" --export ipfix+udp://127.0.0.1:70000
+# A bad URL names its bad part.
+check export-bad-url 2 'missing port in "nohost" \(expected HOST:PORT\)' -- "$probe" -r "$tmp/demo.pcap" --export ipfix+udp://nohost
+check export-bad-scheme 2 'unknown scheme "ipfix\+sctp" \(expected ipfix\+udp, ipfix\+tcp, ipfix\+file, nf9\+udp\)' -- "$probe" -r "$tmp/demo.pcap" --export ipfix+sctp://127.0.0.1:4739
+check export-bad-port 2 'port "70000" is not in 1\.\.65535' -- "$probe" -r "$tmp/demo.pcap" --export ipfix+udp://127.0.0.1:70000
+check export-port-0 2 'port "0" is not in 1\.\.65535' -- "$probe" -r "$tmp/demo.pcap" --export nf9+udp://127.0.0.1:0
+check export-port-text 2 'port "47x9" is not in 1\.\.65535' -- "$probe" -r "$tmp/demo.pcap" --export ipfix+tcp://127.0.0.1:47x9
+check export-no-port 2 'missing port after "127.0.0.1:"' -- "$probe" -r "$tmp/demo.pcap" --export ipfix+udp://127.0.0.1:
+check export-empty-host 2 'empty host in ":4739"' -- "$probe" -r "$tmp/demo.pcap" --export ipfix+udp://:4739
+check export-no-collector 2 'ipfix\+tcp://": no collector' -- "$probe" -r "$tmp/demo.pcap" --export ipfix+tcp://
+check export-no-scheme 2 '"127.0.0.1:4739": no scheme \(expected ipfix\+udp://HOST:PORT' -- "$probe" -r "$tmp/demo.pcap" --export 127.0.0.1:4739
+check export-file-no-path 2 'ipfix\+file://": no path' -- "$probe" -r "$tmp/demo.pcap" --export ipfix+file://
+check export-ipv6-unclosed 2 '"\[" without "\]"' -- "$probe" -r "$tmp/demo.pcap" --export "ipfix+udp://[::1:4739"
+check export-ipv6-no-port 2 'missing port after "\[::1\]"' -- "$probe" -r "$tmp/demo.pcap" --export "ipfix+udp://[::1]"
+check export-ipv6-junk 2 '"/x" after "\]": expected ":PORT"' -- "$probe" -r "$tmp/demo.pcap" --export "ipfix+udp://[::1]/x"
+check export-ipv6-empty 2 '"\[\]" is not an IPv6 address' -- "$probe" -r "$tmp/demo.pcap" --export "ipfix+udp://[]:4739"
+check export-ipv6-brackets 2 'several ":"; an IPv6 collector goes in brackets' -- "$probe" -r "$tmp/demo.pcap" --export "ipfix+udp://::1:4739"
+check export-ipv6-ok 0 "" -- "$probe" -r "$tmp/demo.pcap" --export "ipfix+udp://[::1]:4739" --check-config
+grep -qx 'export = ipfix+udp://\[::1\]:4739' "$tmp/out" || { echo "FAIL export-ipv6-ok: URL not kept"; fail=$((fail + 1)); }
+
+# Two outputs on standard output would interleave: refused, exit 2.
+check two-stdout 2 '2 outputs on standard output \(--csv -, --json -\): only one' -- "$probe" -r "$tmp/demo.pcap" --csv - --json -
+check two-stdout-ipfix 2 'outputs on standard output \(--json -, --export ipfix\+file://-\)' -- "$probe" -r "$tmp/demo.pcap" --json - --export ipfix+file://-
+[ ! -s "$tmp/out" ] || { echo "FAIL two-stdout-ipfix: wrote to standard output"; fail=$((fail + 1)); }
+check one-stdout 0 "" -- "$probe" -r "$tmp/demo.pcap" --json - --csv "$tmp/one.csv"
 check export-unresolvable 2 "cannot resolve collector" -- "$probe" -r "$tmp/demo.pcap" --export ipfix+udp://no.such.host.invalid:4739
 check export-unknown-template 2 "unknown template \"nosuch\"" -- "$probe" -r "$tmp/demo.pcap" --export ipfix+file://"$tmp/x.ipfix" --template nosuch
 printf 'enterprise 32473\nsrc_ip sourceIPv4Address 8 ipv4Address\nbogus_col x ENT:1 unsigned8\n' >"$tmp/t1.tmpl"
@@ -204,7 +225,8 @@ fi
 # Configuration file (-f): keys are the long options; --check-config prints
 # the effective configuration in the file's syntax and exits 0, or names the
 # bad key or value (FILE:LINE) and exits 2.  The command line overrides it.
-conf_dir=$(cd "$(dirname "$0")/../../conf" && pwd)
+src_dir=$(cd "$(dirname "$0")/../.." && pwd)
+conf_dir=$src_dir/conf
 check check-shipped-conf 0 "" -- "$probe" -f "$conf_dir/streamprobe.conf" --check-config
 if ! grep -qx "interface = eth1" "$tmp/out" || ! grep -qx "stats-interval = 300" "$tmp/out"; then
 	echo "FAIL check-shipped-conf: effective configuration lacks the file's values"
@@ -224,7 +246,19 @@ bad_conf unknown-key 'interface = lo\n# a comment\n\nidle-timout = 5\n' 'unknown
 bad_conf bad-number 'interface = lo\nidle-timeout = 5s\n' 'bad-number.conf:2: idle-timeout: "5s" is not a number'
 bad_conf bad-flag 'interface = lo\nstatistics = maybe\n' 'bad-flag.conf:2: statistics: "maybe" is not yes or no'
 bad_conf no-value 'interface = lo\nbpf\n' 'no-value.conf:2: key "bpf" needs "= value"'
-bad_conf bad-url 'interface = lo\nexport = ipfix+udp://nohost\n' 'bad-url.conf:2: export "ipfix\+udp://nohost": expected'
+bad_conf bad-url 'interface = lo\nexport = ipfix+udp://nohost\n' 'bad-url.conf:2: export "ipfix\+udp://nohost": missing port in "nohost"'
+bad_conf bad-port 'interface = lo\nexport = nf9+udp://127.0.0.1:65536\n' 'bad-port.conf:2: export "nf9\+udp://127.0.0.1:65536": port "65536" is not in 1\.\.65535'
+bad_conf two-stdout 'interface = lo\ncsv = -\njson = -\n' '2 outputs on standard output \(--csv -, --json -\)'
+# --check-config goes as far as a start without opening anything: the
+# template is parsed and the collectors' names resolved.
+bad_conf no-template 'interface = lo\nexport = ipfix+udp://127.0.0.1:4739\ntemplate = nosuch\n' 'unknown template "nosuch" \(.*/nosuch.tmpl'
+bad_conf no-template-nf9 'interface = lo\nexport = nf9+udp://127.0.0.1:2055\ntemplate = nosuch\n' 'unknown template "nosuch"'
+bad_conf broken-template "interface = lo\nexport = ipfix+file://$tmp/x.ipfix\ntemplate = $tmp/t1.tmpl\n" 't1.tmpl line 3: unknown column "bogus_col"'
+bad_conf no-template-dir 'interface = lo\nexport = ipfix+udp://127.0.0.1:4739\ntemplate-dir = /nonexistent/dir\n' 'unknown template "standard" \(/nonexistent/dir/standard.tmpl'
+bad_conf unresolvable 'interface = lo\nexport = ipfix+udp://127.0.0.1:4739\nexport = ipfix+tcp://no.such.host.invalid:4739\n' 'export ipfix\+tcp://no.such.host.invalid:4739: cannot resolve collector no.such.host.invalid'
+# ... and opens nothing: an unknown interface, a collector nobody listens on.
+printf 'interface = nosuchif0\nexport = ipfix+tcp://127.0.0.1:9\nexport = nf9+udp://localhost:2055\n' >"$tmp/noopen.conf"
+check check-config-opens-nothing 0 "" -- "$probe" -f "$tmp/noopen.conf" --check-config
 bad_conf unknown-user 'interface = lo\nuser = no-such-user-here\n' 'no such user "no-such-user-here"'
 bad_conf nested 'interface = lo\nconfig = other.conf\n' 'nested.conf:2: unknown key "config"'
 bad_conf binary '\x01\x1b[2Jkey\xff = 1\n' 'binary.conf:1: unknown key "\\x01\\x1b\[2Jkey\\xff"'
@@ -233,6 +267,87 @@ check check-config-no-input 2 "nothing to read" -- "$probe" --check-config
 check daemon-stdout 2 "a daemon has no standard output" -- "$probe" -D -i lo
 check daemon-ipfix-stdout 2 "a daemon has no standard output" -- "$probe" -D -i lo --export ipfix+file://-
 check pidfile-without-daemon 2 "pidfile is for -D" -- "$probe" -i lo --pidfile "$tmp/p.pid"
+
+# Template directory: --template-dir (or its key) beats STREAMPROBE_TEMPLATE_DIR,
+# which beats the built-in rule; this build-tree binary uses the source tree's
+# templates/, a copy elsewhere its ../share/streamprobe/templates.
+mkdir -p "$tmp/tdir" && cp "$src_dir/templates/standard.tmpl" "$tmp/tdir/mine.tmpl"
+check template-dir 0 "" -- "$probe" -r "$tmp/demo.pcap" --template-dir "$tmp/tdir" --template mine --export "ipfix+file://$tmp/td.ipfix" --csv "$tmp/td.csv"
+[ -s "$tmp/td.ipfix" ] || { echo "FAIL template-dir: no IPFIX written"; fail=$((fail + 1)); }
+check template-dir-missing 2 "unknown template \"standard\" \\($tmp/nodir/standard.tmpl" -- "$probe" -r "$tmp/demo.pcap" --template-dir "$tmp/nodir" --export ipfix+udp://127.0.0.1:4739
+check template-dir-env 2 "unknown template \"standard\" \\($tmp/envdir/standard.tmpl" -- env STREAMPROBE_TEMPLATE_DIR="$tmp/envdir" "$probe" -r "$tmp/demo.pcap" --export ipfix+udp://127.0.0.1:4739
+check template-dir-env-check 0 "" -- env STREAMPROBE_TEMPLATE_DIR="$tmp/tdir" "$probe" -r "$tmp/demo.pcap" --template mine --export ipfix+udp://127.0.0.1:4739 --check-config
+grep -qx "# template-dir = $tmp/tdir (from STREAMPROBE_TEMPLATE_DIR)" "$tmp/out" ||
+	{ echo "FAIL template-dir-env-check: $(grep template-dir "$tmp/out")"; fail=$((fail + 1)); }
+check template-dir-option-wins 0 "" -- env STREAMPROBE_TEMPLATE_DIR="$tmp/envdir" "$probe" -r "$tmp/demo.pcap" --template-dir "$tmp/tdir" --template mine --export ipfix+udp://127.0.0.1:4739 --check-config
+grep -qx "template-dir = $tmp/tdir" "$tmp/out" ||
+	{ echo "FAIL template-dir-option-wins: $(grep template-dir "$tmp/out")"; fail=$((fail + 1)); }
+check template-dir-built-in 0 "" -- env -u STREAMPROBE_TEMPLATE_DIR "$probe" -r "$tmp/demo.pcap" --check-config
+grep -qx "# template-dir = $src_dir/templates (built in)" "$tmp/out" ||
+	{ echo "FAIL template-dir-built-in: $(grep template-dir "$tmp/out")"; fail=$((fail + 1)); }
+mkdir -p "$tmp/prefix/sbin" "$tmp/prefix/share/streamprobe/templates"
+cp "$probe" "$tmp/prefix/sbin/streamprobe"
+cp "$src_dir/templates/standard.tmpl" "$tmp/prefix/share/streamprobe/templates/"
+check template-dir-relocated 0 "" -- env -u STREAMPROBE_TEMPLATE_DIR "$tmp/prefix/sbin/streamprobe" -r "$tmp/demo.pcap" --export "ipfix+file://$tmp/reloc.ipfix" --csv /dev/null
+env -u STREAMPROBE_TEMPLATE_DIR "$tmp/prefix/sbin/streamprobe" --help | grep -qx "Templates: $tmp/prefix/share/streamprobe/templates" ||
+	{ echo "FAIL template-dir-relocated: --help names $(env -u STREAMPROBE_TEMPLATE_DIR "$tmp/prefix/sbin/streamprobe" --help | grep Templates)"; fail=$((fail + 1)); }
+rm -rf "$tmp/prefix"
+
+# Reading files, records an exporter could not deliver make the exit status 1
+# with the count per output; the count is the exporter's own "records
+# dropped" in the summary, and at least one per flow of the run's CSV.
+# TCP: a port bound but not listening (refused, and nobody else can take it).
+python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1], flush=True); time.sleep(60)' >"$tmp/port" &
+holder=$!
+for _ in $(seq 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
+tport=$(cat "$tmp/port")
+# undelivered NAME URL: exit 1, "URL: N records not delivered", N as above.
+undelivered() {
+	check "undelivered-$1" 1 "streamprobe: ${2//+/\\+}: [0-9]+ records not delivered" -- "$probe" -r "$tmp/demo.pcap" --export "$2" --csv "$tmp/u.csv"
+	local n dropped flows
+	n=$(sed -n "s|^streamprobe: $2: \([0-9]*\) records not delivered|\1|p" "$tmp/err")
+	dropped=$(sed -n "s|^streamprobe: $2: .* sent, \([0-9]*\) records dropped.*|\1|p" "$tmp/err")
+	flows=$(($(wc -l <"$tmp/u.csv") - 1))
+	if [ -z "$n" ] || [ "$n" != "$dropped" ] || [ "$n" -lt "$flows" ]; then
+		echo "FAIL undelivered-$1: $n not delivered, $dropped dropped, $flows flows"
+		fail=$((fail + 1))
+	fi
+}
+undelivered tcp "ipfix+tcp://127.0.0.1:$tport"
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+# UDP: a port nobody has bound; loopback answers ICMP port unreachable, and
+# every send after the first fails with ECONNREFUSED.
+uport=$(python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+undelivered ipfix-udp "ipfix+udp://127.0.0.1:$uport"
+undelivered nf9-udp "nf9+udp://127.0.0.1:$uport"
+
+# The manual pages: every long option in streamprobe(8) and --help, every
+# configuration key in streamprobe.conf(5), and both render without a warning
+# (groff -ww, man, mandoc's lint).
+opts=$(sed -n 's/^\t{ "\([a-z0-9-]*\)",.*/\1/p' "$src_dir/src/config.c")
+[ "$(echo "$opts" | wc -l)" -gt 30 ] || { echo "FAIL man-options: cannot read the option table"; fail=$((fail + 1)); }
+"$probe" --help >"$tmp/help"
+for o in $opts; do
+	# ".It Fl \-stats\-interval Ar seconds", ".It Fl r , Fl \-read Ar ..."
+	grep '^\.It ' "$src_dir/src/man/streamprobe.8" | sed 's/$/ /' | grep -qF "Fl \\-${o//-/\\-} " ||
+		{ echo "FAIL man-options: --$o not described in src/man/streamprobe.8"; fail=$((fail + 1)); }
+	grep -q -- "--$o\b" "$tmp/help" || { echo "FAIL help-options: --$o not in --help"; fail=$((fail + 1)); }
+	case $o in config | check-config | help | version) continue ;; esac
+	grep -qE "^\.It Ic $o No = " "$src_dir/src/man/streamprobe.conf.5" ||
+		{ echo "FAIL man-keys: key $o not described in src/man/streamprobe.conf.5"; fail=$((fail + 1)); }
+done
+for page in streamprobe.8 streamprobe.conf.5; do
+	if groff -mandoc -ww -z "$src_dir/src/man/$page" >"$tmp/groff.err" 2>&1 && [ ! -s "$tmp/groff.err" ] &&
+		MANWIDTH=80 man -P cat -l "$src_dir/src/man/$page" >/dev/null 2>"$tmp/man.err" && [ ! -s "$tmp/man.err" ] &&
+		mandoc -T lint -W warning "$src_dir/src/man/$page" >"$tmp/mandoc.err" 2>&1; then
+		pass=$((pass + 1))
+	else
+		echo "FAIL man-render $page: $(cat "$tmp/groff.err" "$tmp/man.err" "$tmp/mandoc.err" 2>/dev/null | head -c 400)"
+		fail=$((fail + 1))
+	fi
+done
 
 # The command line overrides the file: scalars, the input and the outputs.
 printf 'interface = lo\nidle-timeout = 5\ncsv = %s\njson = %s\nstatistics = yes\n' \
@@ -307,8 +422,12 @@ fi
 # The systemd unit parses (where systemd-analyze exists), with its binary
 # path pointed at this build.
 if command -v systemd-analyze >/dev/null 2>&1; then
-	sed "s|/usr/local/bin/streamprobe|$(readlink -f "$probe")|g" "$conf_dir/streamprobe.service" >"$tmp/streamprobe.service"
-	if systemd-analyze verify "$tmp/streamprobe.service" >"$tmp/unit.err" 2>&1; then
+	sed "s|/usr/sbin/streamprobe|$(readlink -f "$probe")|g" "$conf_dir/streamprobe.service" >"$tmp/streamprobe.service"
+	# verify also runs man for Documentation=man:...: the pages from src/man.
+	mkdir -p "$tmp/man/man8" "$tmp/man/man5"
+	cp "$src_dir/src/man/streamprobe.8" "$tmp/man/man8/"
+	cp "$src_dir/src/man/streamprobe.conf.5" "$tmp/man/man5/"
+	if MANPATH="$tmp/man" systemd-analyze verify "$tmp/streamprobe.service" >"$tmp/unit.err" 2>&1; then
 		pass=$((pass + 1))
 	else
 		echo "FAIL systemd-unit: $(head -c 400 "$tmp/unit.err")"

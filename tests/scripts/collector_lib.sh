@@ -78,3 +78,13 @@ start_nfcapd() {
 	stop_pid "$NF_PID"
 	return 1
 }
+
+# A file run exits 1 when an exporter could not deliver records and says
+# how many ("URL: N records not delivered", N = its "records dropped"); 0
+# when none were dropped.  delivery_ok RC PROBE_ERR
+delivery_ok() {
+	local n dropped
+	n=$(sed -n 's/^streamprobe: .*: \([0-9]*\) records not delivered$/\1/p' "$2" | awk '{ s += $1 } END { print s + 0 }')
+	dropped=$(sed -n 's/.* sent, \([0-9]*\) records dropped.*/\1/p' "$2" | awk '{ s += $1 } END { print s + 0 }')
+	[[ $n -eq $dropped ]] && { [[ $1 -eq 0 && $n -eq 0 ]] || [[ $1 -eq 1 && $n -gt 0 ]]; }
+}

@@ -597,7 +597,7 @@ reap "$probe_pid"
 prc=$REAPED
 sleep 0.5
 stop_pid "$c_sink"
-if [[ $prc -ne 0 || $frc -ne 0 ]]; then
+if ! delivery_ok "$prc" "$d/probe.err" || [[ $frc -ne 0 ]]; then
 	bad "(c) probe exit $prc, feed exit $frc: $(tail -2 "$d/probe.err")"
 elif out=$(h late "$d/udp.log" "$d/flows.csv" 2 0.5); then
 	ok "(c) late UDP collector: templates within one refresh interval, then every flow decodable"
@@ -642,7 +642,7 @@ prc=$REAPED
 sleep 0.5
 stop_pid "$s2"
 files=("$d"/sink/conn-*.ipfix)
-if [[ $prc -ne 0 || $frc -ne 0 ]]; then
+if ! delivery_ok "$prc" "$d/probe.err" || [[ $frc -ne 0 ]]; then
 	bad "(d) probe exit $prc, feed exit $frc: $(tail -2 "$d/probe.err")"
 elif [[ ${#files[@]} -lt 2 || ! -f ${files[0]} ]]; then
 	bad "(d) expected a connection before and one after the restart, sink has: $(ls "$d/sink" | tr '\n' ' ')"

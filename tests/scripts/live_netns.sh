@@ -27,6 +27,12 @@
 #     many flow records as CSV rows and as the summary's "N exported", the same
 #     flowIds and packet counts, flowEndReason 4 for the flows cut short, and
 #     the CSV's packets add up to the packets metered.
+#  3b. SIGTERM with 150,000 flows cached (far more than the 8,192-slot export
+#     ring): a SYN flood from make_flood_pcap (every frame a new flow) is
+#     replayed at top speed, the probe is stopped once it has read every frame,
+#     and the IPFIX/TCP collector must get every flow, as check 3 verifies
+#     (records = CSV rows = summary, packets = packets metered), with none
+#     "dropped (export queue full)" and at least 100,000 flushed at the stop.
 #  4. --user nobody: the running probe's real/effective/saved/fs uid and gid
 #     are 65534 and root's groups are gone, the CSV it opened as root (in a
 #     directory nobody cannot write) gets the demo's flows; once in the
@@ -39,6 +45,7 @@
 set -uo pipefail
 probe=${1:?usage: live_netns.sh PROBE MAKE_DEMO_PCAP SHARED_DIR}
 make_demo=${2:?usage: live_netns.sh PROBE MAKE_DEMO_PCAP SHARED_DIR}
+make_flood=$(dirname "$make_demo")/make_flood_pcap	# built beside it
 shared=${3:-}
 here=$(cd "$(dirname "$0")" && pwd)
 helper=$here/live_netns_check.py
@@ -367,6 +374,60 @@ check_sigterm() {
 	fi
 }
 check_sigterm
+
+# ---- 3b. SIGTERM with more flows cached than the export ring holds ---------
+check_sigterm_many() {
+	local flows=150000 port sink sink_rc out flushed dropped streams
+	if ! timeout 60 "$make_flood" "$tmp/flood.pcap" "$flows" 2>"$tmp/flood.err"; then
+		bad "sigterm many: make_flood_pcap failed: $(cat "$tmp/flood.err")"
+		return
+	fi
+	mkdir -p "$tmp/sink2"
+	ip netns exec "$nsB" timeout 120 python3 "$here/tcp_sink.py" --dir "$tmp/sink2" \
+		--port-file "$tmp/sink2.port" --quiet 2>"$tmp/sink2.err" &
+	sink=$!
+	for t in $(seq 100); do [ -s "$tmp/sink2.port" ] && break; sleep 0.05; done
+	if ! port=$(cat "$tmp/sink2.port" 2>/dev/null) || [ -z "$port" ]; then
+		bad "sigterm many: tcp_sink.py did not start: $(cat "$tmp/sink2.err")"
+		return
+	fi
+	# A 64 MB kernel buffer takes the whole flood; DPI off keeps it short.
+	if ! probe_start many --n-dissections 0 --buffer-size 67108864 \
+		--export "ipfix+tcp://127.0.0.1:$port" --csv "$tmp/many.csv"; then
+		bad "sigterm many: $msg"
+		return
+	fi
+	if ! replay "$tmp/flood.pcap" --topspeed; then
+		probe_stop
+		bad "sigterm many: $msg"
+		return
+	fi
+	wait_read many "$sent" || sleep 2
+	probe_stop
+	kill -TERM "$sink" 2>/dev/null
+	wait "$sink"
+	sink_rc=$?
+	streams=("$tmp"/sink2/conn-*.ipfix)
+	flushed=$(sed -n 's/^streamprobe: stopping: flushing \([0-9]*\) flows.*/\1/p' "$tmp/many.err")
+	dropped=$(sed -n 's/.* \([0-9]*\) dropped (export queue full).*/\1/p' "$tmp/many.err" | tail -1)
+	if [ "$probe_rc" -ne 0 ]; then
+		bad "sigterm many: probe exit $probe_rc after SIGTERM: $(tail -c 400 "$tmp/many.err")"
+	elif [ "${flushed:-0}" -lt 100000 ]; then
+		bad "sigterm many: expected 100000+ flows cached at SIGTERM, stderr says \"${flushed:-nothing}\" ($sent frames sent)"
+	elif [ "${dropped:-x}" != 0 ]; then
+		bad "sigterm many: ${dropped:-?} flows dropped (export queue full): $(grep '^streamprobe: flows:' "$tmp/many.err")"
+	elif [ "$sink_rc" -ne 0 ]; then
+		bad "sigterm many: tcp_sink.py exit $sink_rc: $(cat "$tmp/sink2.err")"
+	elif [ "${#streams[@]}" -ne 1 ] || [ ! -f "${streams[0]}" ]; then
+		bad "sigterm many: expected one TCP connection at the collector, found: $(ls "$tmp/sink2")"
+	elif out=$(python3 "$helper" ipfix "${streams[0]}" "$tmp/many.csv" "$tmp/many.err"); then
+		ok "sigterm many: $flushed flows cached at SIGTERM, collector got $out = CSV = summary, none dropped"
+	else
+		bad "sigterm many: flows lost or inconsistent at shutdown:"
+		echo "$out"
+	fi
+}
+check_sigterm_many
 
 # ---- 5. kernel drops reported ---------------------------------------------------
 # The probe is frozen (SIGSTOP) with a small kernel buffer while frames arrive,

@@ -1089,7 +1089,7 @@ late_run() {	# tag mode limit probe-options...
 	sleep 0.5
 	stop_pid "$nc_pid"
 	tshark_stop "$d"
-	if [[ $prc -ne 0 || $frc -ne 0 ]]; then
+	if ! delivery_ok "$prc" "$d/probe.err" || [[ $frc -ne 0 ]]; then
 		bad "($tag) probe exit $prc, feed exit $frc: $(tail -2 "$d/probe.err")"
 	elif out=$(h late "$d/cap.pcap" "$port" "$d/out.tsv" "$d/nc.err" \
 	    "$d/flows.csv" "$mode" "$limit"); then
