@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(build-essential cmake pkg-config python3 libpcap-dev libcmocka-dev libndpi-dev
 	libfixbuf-dev libfixbuf-tools nfdump tshark tcpreplay iproute2
-	dpkg-dev man-db groff-base mandoc systemd
+	clang dpkg-dev man-db groff-base mandoc systemd
 	pmacct python3-ipfix python3-yaml postgresql-15 postgresql-client-15
 	fastnetmon)
 # dpkg-dev: the .deb's dependencies (dpkg-shlibdeps); man-db, groff-base,
