@@ -326,7 +326,7 @@ undelivered nf9-udp "nf9+udp://127.0.0.1:$uport"
 # The manual pages: every long option in streamprobe(8) and --help, every
 # configuration key in streamprobe.conf(5), and both render without a warning
 # (groff -ww, man, mandoc's lint).
-opts=$(sed -n 's/^\t{ "\([a-z0-9-]*\)",.*/\1/p' "$src_dir/src/config.c")
+opts=$(sed -n 's/^\t{ "\([a-z0-9-]*\)",.*/\1/p' "$src_dir/src/app/config.c")
 [ "$(echo "$opts" | wc -l)" -gt 30 ] || { echo "FAIL man-options: cannot read the option table"; fail=$((fail + 1)); }
 "$probe" --help >"$tmp/help"
 for o in $opts; do
