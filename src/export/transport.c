@@ -6,7 +6,9 @@
  *	transport_send()	one message (UDP now, TCP queued, file written)
  *	transport_set_preamble(), transport_start()
  *	transport_mtu(), transport_is_stream()
- *	transport_stats(), transport_name(), transport_close()
+ *	transport_stats(), transport_close()
+ *	transport_finish(), transport_report(), transport_records_lost()
+ *				an encoder's end of the transport, its summary
  *	tcp_thread_main()	TCP: connect, backoff, preamble, drain
  *
  * The TCP queue is a list of whole messages under one mutex: the lock is
@@ -593,12 +595,6 @@ transport_stats(struct transport *t, struct transport_stats *out)
 	out->connects = atomic_load(&t->connects);
 }
 
-const char *
-transport_name(const struct transport *t)
-{
-	return t->name;
-}
-
 int
 transport_close(struct transport *t, unsigned wait_ms,
     struct transport_stats *final, char *errbuf, size_t errlen)
@@ -651,4 +647,59 @@ transport_close(struct transport *t, unsigned wait_ms,
 	free(t->preamble);
 	free(t);
 	return rc;
+}
+
+int
+transport_finish(struct transport **tr, unsigned wait_ms,
+    struct transport_stats *final, char *error, size_t errlen)
+{
+	char err[256] = "";
+	int rc = 0;
+
+	if (*tr == NULL)
+		return 0;
+	if (transport_close(*tr, wait_ms, final, err, sizeof(err)) != 0) {
+		snprintf(error, errlen, "%s", err);
+		rc = -1;
+	}
+	*tr = NULL;
+	return rc;
+}
+
+void
+transport_report(FILE *fp, const char *name, uint64_t flows,
+    struct transport *tr, const struct transport_stats *final,
+    uint64_t not_encodable, bool connections)
+{
+	struct transport_stats live;
+	const struct transport_stats *ts = final;
+
+	if (tr != NULL) {
+		transport_stats(tr, &live);
+		ts = &live;
+	}
+	fprintf(fp, "streamprobe: %s: %llu flows; %llu records in %llu messages "
+	    "(%llu bytes) sent, %llu records dropped, %llu not encodable",
+	    name, (unsigned long long)flows, (unsigned long long)ts->records,
+	    (unsigned long long)ts->messages, (unsigned long long)ts->octets,
+	    (unsigned long long)ts->records_dropped,
+	    (unsigned long long)not_encodable);
+	if (connections)
+		fprintf(fp, ", %llu connections",
+		    (unsigned long long)ts->connects);
+	fputc('\n', fp);
+}
+
+uint64_t
+transport_records_lost(struct transport *tr,
+    const struct transport_stats *final)
+{
+	struct transport_stats ts;
+
+	/* After transport_finish() the transport is gone: its last
+	 * counters remain. */
+	if (tr == NULL)
+		return final->records_dropped;
+	transport_stats(tr, &ts);
+	return ts.records_dropped;
 }

@@ -1,7 +1,7 @@
 /*
  * transport.h - moves finished export messages to a collector or a file.
  *
- * Encoders (IPFIX via libfixbuf, later NetFlow v9) produce whole messages;
+ * Encoders (IPFIX via libfixbuf, NetFlow v9) produce whole messages;
  * a transport sends them and counts what it sent and what it could not.
  *  - UDP: sent at once from the caller's thread; a send that fails drops
  *    the message (counted).
@@ -16,8 +16,10 @@
 #ifndef STREAMPROBE_TRANSPORT_H
 #define STREAMPROBE_TRANSPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 enum transport_kind {
 	TRANSPORT_UDP,
@@ -66,7 +68,6 @@ int transport_reopen(struct transport *t, char *errbuf, size_t errlen);
 size_t transport_mtu(const struct transport *t);
 int transport_is_stream(const struct transport *t);
 void transport_stats(struct transport *t, struct transport_stats *out);
-const char *transport_name(const struct transport *t);
 /*
  * Flush and close; TCP waits at most wait_ms for its queue to drain, and
  * what is still queued then is dropped and counted.  *final (may be NULL)
@@ -74,5 +75,21 @@ const char *transport_name(const struct transport *t);
  */
 int transport_close(struct transport *t, unsigned wait_ms,
     struct transport_stats *final, char *errbuf, size_t errlen);
+
+/*
+ * An encoder's end of its transport: close *tr, keeping its final counters
+ * in *final and a failure text in error; *tr is NULL afterwards.
+ */
+int transport_finish(struct transport **tr, unsigned wait_ms,
+    struct transport_stats *final, char *error, size_t errlen);
+/* The summary line of a binary exporter (stderr at the end of a run):
+ * live counters while tr is open, the final ones once it is finished. */
+void transport_report(FILE *fp, const char *name, uint64_t flows,
+    struct transport *tr, const struct transport_stats *final,
+    uint64_t not_encodable, bool connections);
+/* Records accepted but not delivered (any thread): tr's live counter, or
+ * final's once tr is finished (NULL). */
+uint64_t transport_records_lost(struct transport *tr,
+    const struct transport_stats *final);
 
 #endif
