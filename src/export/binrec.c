@@ -522,16 +522,26 @@ binrec_export_flow(struct binrec *b, const struct flow_view *v,
 
 /* ---- the binary exporters' common part ------------------------------- */
 
-int
-binrec_exporter_init(struct binrec_exporter *b,
-    const struct exporter_ops *ops, const struct exporter_conf *conf,
-    const struct exporter_env *env, char *errbuf, size_t errlen)
+void *
+binrec_exporter_new(size_t size, const struct exporter_ops *ops,
+    const struct exporter_conf *conf, const struct exporter_env *env,
+    char *errbuf, size_t errlen)
 {
+	struct binrec_exporter *b;
+
+	if ((b = calloc(1, size)) == NULL) {
+		snprintf(errbuf, errlen, "out of memory");
+		return NULL;
+	}
 	b->base.ops = ops;
 	b->env = *env;
 	snprintf(b->base.name, sizeof(b->base.name), "%s", conf->url);
-	return tmpl_load(&b->tmpl, env->template_name, env->template_dir, errbuf,
-	    errlen);
+	if (tmpl_load(&b->tmpl, env->template_name, env->template_dir, errbuf,
+	    errlen) != 0) {
+		free(b);
+		return NULL;
+	}
+	return b;
 }
 
 void
@@ -543,17 +553,31 @@ binrec_exporter_release(struct binrec_exporter *b)
 }
 
 int
-binrec_exporter_flow(struct binrec_exporter *b, const struct flow_view *v,
-    binrec_append_fn append)
+binrec_exporter_export_flow(struct exporter *e, const struct flow_view *v)
 {
-	int rc = binrec_export_flow(&b->core, v, append, b);
+	struct binrec_exporter *b = (struct binrec_exporter *)e;
+	int rc = binrec_export_flow(&b->core, v, b->append, b);
 
 	if (rc != 0) {
-		b->base.failed++;
-		return rc == -1 ? -1 : -2;
+		e->failed++;
+		if (rc == -1)
+			snprintf(e->error, sizeof(e->error), "%s: %llu records "
+			    "too large for a %s, %llu encoding errors", e->name,
+			    (unsigned long long)b->too_big, b->unit,
+			    (unsigned long long)b->encode_errors);
+		return -1;
 	}
-	b->base.exported++;
+	e->exported++;
 	return 0;
+}
+
+void
+binrec_exporter_report(struct exporter *e, FILE *fp)
+{
+	struct binrec_exporter *b = (struct binrec_exporter *)e;
+
+	transport_report(fp, e->name, e->exported, b->tr, &b->final,
+	    b->too_big + b->encode_errors, b->report_connects);
 }
 
 uint64_t

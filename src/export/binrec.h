@@ -88,6 +88,9 @@ struct binrec_layout {
 						 * (varlen: 3-byte lengths) */
 };
 
+typedef int (*binrec_append_fn)(void *ctx, uint16_t tid, const uint8_t *rec,
+    size_t len);
+
 /* What the exporter decides while the core builds its layouts. */
 struct binrec_hooks {
 	/* 1 carry the line, 0 leave it out, -1 error (errbuf set).  Called
@@ -133,8 +136,6 @@ const struct binrec_layout *binrec_layout_of(const struct binrec *b,
 int binrec_encode(struct binrec *b, const struct binrec_layout *lay,
     const struct flow_view *v, int reverse);
 
-typedef int (*binrec_append_fn)(void *ctx, uint16_t tid, const uint8_t *rec,
-    size_t len);
 /*
  * Encode the flow's record (or, with --uniflow, its forward record and the
  * reverse one when that direction saw packets) and append each.  0, -1
@@ -154,25 +155,36 @@ struct binrec_exporter {
 	struct tmpl		 tmpl;
 	struct exporter_env	 env;
 	struct binrec		 core;
+	binrec_append_fn	 append;	/* a record into the format's
+						 * message (ctx: this struct) */
+	const char		*unit;		/* "message", "packet" */
+	bool			 report_connects;	/* TCP */
+	uint64_t		 too_big;	/* records no message holds */
+	uint64_t		 encode_errors;	/* others the encoder refused */
 };
 
-/* Ops, name, run environment and the template file (then binrec_init()
- * on b->core, when the hooks can answer).  -1 with errbuf;
- * binrec_exporter_release() frees what was set up. */
-int binrec_exporter_init(struct binrec_exporter *b,
-    const struct exporter_ops *ops, const struct exporter_conf *conf,
-    const struct exporter_env *env, char *errbuf, size_t errlen);
+/*
+ * A zeroed exporter struct of size bytes (struct binrec_exporter first)
+ * with its ops, name, run environment and template file; binrec_init() on
+ * its core follows, once the hooks can answer.  NULL with errbuf.
+ */
+void *binrec_exporter_new(size_t size, const struct exporter_ops *ops,
+    const struct exporter_conf *conf, const struct exporter_env *env,
+    char *errbuf, size_t errlen);
 /* Close the transport (if still open) and free the core's buffers. */
 void binrec_exporter_release(struct binrec_exporter *b);
-/*
- * ops.export_flow's common part: binrec_export_flow() through append
- * (ctx b), counting the flow as exported or failed.  -1 when an append
- * failed: the caller writes its reason into b->base.error.
- */
-int binrec_exporter_flow(struct binrec_exporter *b, const struct flow_view *v,
-    binrec_append_fn append);
-/* ops.records_lost of a binary exporter. */
+/* The binary exporters' ops.export_flow: binrec_export_flow() through
+ * b->append, the flow counted as exported or failed. */
+int binrec_exporter_export_flow(struct exporter *e, const struct flow_view *v);
+/* ops.report: the summary line (transport_report()). */
+void binrec_exporter_report(struct exporter *e, FILE *fp);
+/* ops.records_lost. */
 uint64_t binrec_exporter_records_lost(struct exporter *e);
+/* The ops every binary exporter shares, in its struct exporter_ops. */
+#define BINREC_EXPORTER_OPS						\
+	.export_flow = binrec_exporter_export_flow,			\
+	.report = binrec_exporter_report,				\
+	.records_lost = binrec_exporter_records_lost
 
 /* ---- encoding rules (exposed for the unit tests) ---------------------- */
 

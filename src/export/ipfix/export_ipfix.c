@@ -111,8 +111,6 @@ struct ipfix_exporter {
 	 * their byte order, as it does for the records it builds itself. */
 	struct { uint32_t ent; uint16_t num; } host_order[32];
 	unsigned		 n_host_order;
-	uint64_t		 records_too_big;
-	uint64_t		 encode_errors;
 	/* what the encoder handed to the transport (RFC 7011 statistics) */
 	uint64_t		 out_messages, out_octets, out_records;
 	struct strbuf_like {
@@ -249,9 +247,9 @@ append(struct ipfix_exporter *x, uint16_t tid, const void *rec, size_t len)
 		return -1;
 	if (!fBufAppend(x->fbuf, (uint8_t *)(uintptr_t)rec, len, &err)) {
 		if (g_error_matches(err, FB_ERROR_DOMAIN, FB_ERROR_EOM))
-			x->records_too_big++;
+			x->b.too_big++;
 		else
-			x->encode_errors++;
+			x->b.encode_errors++;
 		g_clear_error(&err);
 		drain(x, false);
 		return -1;
@@ -393,6 +391,10 @@ hook_fast(void *ctx, const struct tmpl_field *tf)
 	    tf->pen));
 }
 
+static const struct binrec_hooks hooks = {
+	.field = hook_field, .fast = hook_fast, .varlen = true
+};
+
 /* Internal-only paddingOctets from *off to off. */
 static void
 spec_pad(fbInfoElementSpec_t *spec, unsigned *ns, size_t *cur, size_t off)
@@ -517,20 +519,6 @@ append_cb(void *ctx, uint16_t tid, const uint8_t *rec, size_t len)
 	return append(ctx, tid, rec, len);
 }
 
-static int
-ipfix_export_flow(struct exporter *e, const struct flow_view *v)
-{
-	struct ipfix_exporter *x = (struct ipfix_exporter *)e;
-	int rc = binrec_exporter_flow(&x->b, v, append_cb);
-
-	if (rc == -1)
-		snprintf(e->error, sizeof(e->error), "%s: %llu records too "
-		    "large for a message, %llu encoding errors", e->name,
-		    (unsigned long long)x->records_too_big,
-		    (unsigned long long)x->encode_errors);
-	return rc == 0 ? 0 : -1;
-}
-
 /* ---- templates, type records, options ---------------------------------- */
 
 /*
@@ -633,7 +621,7 @@ export_stats(struct ipfix_exporter *x)
 	struct stats_rec r;
 
 	binrec_stats_fill(&st, &x->b.env, x->b.tr, x->out_octets, x->out_messages,
-	    x->out_records, x->records_too_big + x->encode_errors);
+	    x->out_records, x->b.too_big + x->b.encode_errors);
 	memset(&r, 0, sizeof(r));
 	r.observation_domain = st.observation_domain;
 	r.octets = st.octets;
@@ -695,15 +683,6 @@ ipfix_finish(struct exporter *e)
 }
 
 static void
-ipfix_report(struct exporter *e, FILE *fp)
-{
-	struct ipfix_exporter *x = (struct ipfix_exporter *)e;
-
-	transport_report(fp, e->name, e->exported, x->b.tr, &x->b.final,
-	    x->records_too_big + x->encode_errors, x->conf_kind == TRANSPORT_TCP);
-}
-
-static void
 ipfix_destroy(struct exporter *e)
 {
 	struct ipfix_exporter *x = (struct ipfix_exporter *)e;
@@ -741,12 +720,10 @@ ipfix_reopen(struct exporter *e)
 }
 
 static const struct exporter_ops ipfix_ops = {
-	.export_flow = ipfix_export_flow,
+	BINREC_EXPORTER_OPS,
 	.tick = ipfix_tick,
 	.finish = ipfix_finish,
-	.report = ipfix_report,
 	.reopen = ipfix_reopen,
-	.records_lost = binrec_exporter_records_lost,
 	.destroy = ipfix_destroy,
 };
 
@@ -754,9 +731,6 @@ struct exporter *
 export_ipfix_open(const struct exporter_conf *conf,
     const struct exporter_env *env, char *errbuf, size_t errlen)
 {
-	static const struct binrec_hooks hooks = {
-		.field = hook_field, .fast = hook_fast, .varlen = true
-	};
 	const fbInfoElement_t *ai;
 	struct binrec_layout *lay;
 	struct ipfix_exporter *x;
@@ -764,14 +738,13 @@ export_ipfix_open(const struct exporter_conf *conf,
 	GError *err = NULL;
 	unsigned i;
 
-	if ((x = calloc(1, sizeof(*x))) == NULL) {
-		snprintf(errbuf, errlen, "out of memory");
+	if ((x = binrec_exporter_new(sizeof(*x), &ipfix_ops, conf, env, errbuf,
+	    errlen)) == NULL)
 		return NULL;
-	}
 	x->conf_kind = conf->transport.kind;
-	if (binrec_exporter_init(&x->b, &ipfix_ops, conf, env, errbuf,
-	    errlen) != 0)
-		goto fail;
+	x->b.append = append_cb;
+	x->b.unit = "message";
+	x->b.report_connects = x->conf_kind == TRANSPORT_TCP;
 	if ((x->b.tr = transport_open(&conf->transport, errbuf, errlen)) == NULL)
 		goto fail;
 	x->mtu = transport_mtu(x->b.tr);

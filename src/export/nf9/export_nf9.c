@@ -55,7 +55,6 @@ struct nf9_exporter {
 	bool			 templates_due;	/* by packet count: templates */
 	bool			 options_due;	/* by time: + options records */
 	uint64_t		 out_packets, out_octets, out_records;
-	uint64_t		 records_too_big;
 };
 
 /* FIRST_SWITCHED, LAST_SWITCHED: milliseconds of sysUptime. */
@@ -84,6 +83,10 @@ hook_fast(void *ctx, const struct tmpl_field *tf)
 	(void)ctx;
 	return !is_uptime(tf);	/* relative to boot_ms: not the plain number */
 }
+
+static const struct binrec_hooks hooks = {
+	.field = hook_field, .fast = hook_fast, .varlen = false
+};
 
 /* The v9 template of each layout; uptime fields count from boot_ms. */
 static void
@@ -188,7 +191,7 @@ add_item(struct nf9_exporter *x, int (*add)(struct nf9_exporter *,
 	}
 	if (rc != 0) {
 		if (is_record)
-			x->records_too_big++;
+			x->b.too_big++;
 		return -1;
 	}
 	if (is_record)
@@ -257,7 +260,7 @@ add_stats_record(struct nf9_exporter *x)
 	struct rec_arg a = { TID_STATS, r, sizeof(r) };
 
 	binrec_stats_fill(&st, &x->b.env, x->b.tr, x->out_octets, x->out_packets,
-	    x->out_records, x->records_too_big);
+	    x->out_records, x->b.too_big);
 	binrec_put_be(r, 4, st.observation_domain);
 	binrec_put_be(r + 4, 8, st.octets);
 	binrec_put_be(r + 12, 8, st.messages);	/* export packets */
@@ -317,19 +320,6 @@ append_cb(void *ctx, uint16_t tid, const uint8_t *rec, size_t len)
 	return add_item(ctx, add_rec_cb, &a, true);
 }
 
-static int
-nf9_export_flow(struct exporter *e, const struct flow_view *v)
-{
-	struct nf9_exporter *x = (struct nf9_exporter *)e;
-	int rc = binrec_exporter_flow(&x->b, v, append_cb);
-
-	if (rc == -1)
-		snprintf(e->error, sizeof(e->error), "%s: %llu records too "
-		    "large for a packet", e->name,
-		    (unsigned long long)x->records_too_big);
-	return rc == 0 ? 0 : -1;
-}
-
 static void
 nf9_tick(struct exporter *e, uint64_t now_ms, bool idle)
 {
@@ -364,15 +354,6 @@ nf9_finish_exp(struct exporter *e)
 }
 
 static void
-nf9_report(struct exporter *e, FILE *fp)
-{
-	struct nf9_exporter *x = (struct nf9_exporter *)e;
-
-	transport_report(fp, e->name, e->exported, x->b.tr, &x->b.final,
-	    x->records_too_big, false);
-}
-
-static void
 nf9_destroy(struct exporter *e)
 {
 	struct nf9_exporter *x = (struct nf9_exporter *)e;
@@ -383,11 +364,9 @@ nf9_destroy(struct exporter *e)
 }
 
 static const struct exporter_ops nf9_ops = {
-	.records_lost = binrec_exporter_records_lost,
-	.export_flow = nf9_export_flow,
+	BINREC_EXPORTER_OPS,
 	.tick = nf9_tick,
 	.finish = nf9_finish_exp,
-	.report = nf9_report,
 	.destroy = nf9_destroy,
 };
 
@@ -395,22 +374,19 @@ struct exporter *
 export_nf9_open(const struct exporter_conf *conf,
     const struct exporter_env *env, char *errbuf, size_t errlen)
 {
-	static const struct binrec_hooks hooks = {
-		.field = hook_field, .fast = hook_fast, .varlen = false
-	};
 	const struct binrec_layout *lay;
 	struct nf9_exporter *x;
 	size_t max_rec = 0, worst;
 	unsigned i;
 
-	if ((x = calloc(1, sizeof(*x))) == NULL) {
-		snprintf(errbuf, errlen, "out of memory");
+	if ((x = binrec_exporter_new(sizeof(*x), &nf9_ops, conf, env, errbuf,
+	    errlen)) == NULL)
 		return NULL;
-	}
+	x->b.append = append_cb;
+	x->b.unit = "packet";
 	x->mtu = env->mtu;
-	if (binrec_exporter_init(&x->b, &nf9_ops, conf, env, errbuf,
-	    errlen) != 0 || binrec_init(&x->b.core, &x->b.tmpl, &x->b.env,
-	    &hooks, x, errbuf, errlen) != 0)
+	if (binrec_init(&x->b.core, &x->b.tmpl, &x->b.env, &hooks, x, errbuf,
+	    errlen) != 0)
 		goto fail;
 	build_wire(x);
 	for (i = 0; i < BINREC_LAYOUTS; i++) {
