@@ -137,9 +137,6 @@ sleep_us(long us)
 	nanosleep(&ts, NULL);
 }
 
-#define TCP_FLAG_FIN	0x01
-#define TCP_FLAG_RST	0x04
-
 static inline void *
 dpi_state(const struct probe *p, const struct flow *f)
 {

@@ -69,6 +69,16 @@ struct decode_conf {
 	bool	decode_tunnels;	/* GTP-U, TZSP, CAPWAP (IP-in-IP always) */
 };
 
+/* TCP header byte 13 (RFC 9293, RFC 3168 for ECE and CWR). */
+#define TCP_FLAG_FIN	0x01
+#define TCP_FLAG_SYN	0x02
+#define TCP_FLAG_RST	0x04
+#define TCP_FLAG_PSH	0x08
+#define TCP_FLAG_ACK	0x10
+#define TCP_FLAG_URG	0x20
+#define TCP_FLAG_ECE	0x40
+#define TCP_FLAG_CWR	0x80
+
 /*
  * A decoded packet.  Addresses are in network byte order; an IPv4 address
  * fills addr[0..3] and leaves the rest zero.  l3 borrows the capture buffer
@@ -83,7 +93,7 @@ struct pkt_view {
 	uint8_t		 protocol;
 	uint8_t		 ip_version;
 	uint8_t		 tunnel_id;
-	uint8_t		 tcp_flags;	/* TCP header byte 13 (FIN=0x01..CWR=0x80) */
+	uint8_t		 tcp_flags;	/* TCP header byte 13: TCP_FLAG_* */
 	uint8_t		 src_mac[6];
 	uint8_t		 dst_mac[6];
 	uint16_t	 size[PKT_SIZE_KINDS];

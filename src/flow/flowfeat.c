@@ -11,6 +11,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "decode.h"
 #include "flowfeat.h"
 
 static size_t
@@ -97,14 +98,14 @@ piat_update(struct feat_piat *a, uint64_t n, uint64_t piat)
 static void
 flags_update(uint32_t *c, uint8_t fl)
 {
-	c[FEAT_FIN] += fl & 0x01;
-	c[FEAT_SYN] += (fl >> 1) & 1;
-	c[FEAT_RST] += (fl >> 2) & 1;
-	c[FEAT_PSH] += (fl >> 3) & 1;
-	c[FEAT_ACK] += (fl >> 4) & 1;
-	c[FEAT_URG] += (fl >> 5) & 1;
-	c[FEAT_ECE] += (fl >> 6) & 1;
-	c[FEAT_CWR] += (fl >> 7) & 1;
+	c[FEAT_FIN] += (fl & TCP_FLAG_FIN) != 0;
+	c[FEAT_SYN] += (fl & TCP_FLAG_SYN) != 0;
+	c[FEAT_RST] += (fl & TCP_FLAG_RST) != 0;
+	c[FEAT_PSH] += (fl & TCP_FLAG_PSH) != 0;
+	c[FEAT_ACK] += (fl & TCP_FLAG_ACK) != 0;
+	c[FEAT_URG] += (fl & TCP_FLAG_URG) != 0;
+	c[FEAT_ECE] += (fl & TCP_FLAG_ECE) != 0;
+	c[FEAT_CWR] += (fl & TCP_FLAG_CWR) != 0;
 }
 
 void

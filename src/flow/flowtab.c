@@ -44,11 +44,6 @@
 
 #define NIL 0u
 
-#define TCP_FIN	0x01
-#define TCP_SYN	0x02
-#define TCP_RST	0x04
-#define TCP_ACK	0x10
-
 /*
  * closing shares fifo_prev's word (indexes are <= 2^30) so the links stay
  * 24 bytes: the record after them must stay 8-aligned, and a flag should
@@ -363,7 +358,7 @@ closing_hit(struct flowtab *ft, uint32_t idx, struct ft_links *l,
 		entry_expire(ft, idx, FLOW_END_ACTIVE);
 		return false;
 	}
-	if ((pv->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
+	if ((pv->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN) {
 		entry_expire(ft, idx, FLOW_END_OF_FLOW);
 		return false;
 	}
@@ -486,8 +481,8 @@ flowtab_tcp_check_end(struct flowtab *ft, struct flow *f)
 
 	if (!ft->conf.tcp_end)
 		return;
-	if (((f->tcp_flags[0] & f->tcp_flags[1]) & TCP_FIN) == 0 &&
-	    ((f->tcp_flags[0] | f->tcp_flags[1]) & TCP_RST) == 0)
+	if (((f->tcp_flags[0] & f->tcp_flags[1]) & TCP_FLAG_FIN) == 0 &&
+	    ((f->tcp_flags[0] | f->tcp_flags[1]) & TCP_FLAG_RST) == 0)
 		return;
 	l = (struct ft_links *)(void *)f - 1;
 	idx = (uint32_t)(((uint8_t *)l - ft->pool) / ft->entry_size);
