@@ -4,11 +4,12 @@
  *
  *	binrec_init(), binrec_free()	layouts of the run's mode, buffers
  *	binrec_export_flow()		a flow's record(s), appended
- *	binrec_encode()			one record: fast loop, then the rest
+ *	encode()			one record: fast loop, then the rest
  *	binrec_put_*()			the encoding rules
- *	binrec_column_*(), binrec_columns(), binrec_list_*(),
- *	binrec_text_cut()		which columns a template line carries
- *	binrec_stats_fill(), binrec_app_*()	options record content
+ *	binrec_column_active(), column_fits(), columns_of()
+ *					which columns a template line carries
+ *	binrec_exporter_*()		the binary exporters' common part
+ *	binrec_stats_fill(), binrec_app_entry()	options record content
  */
 #define _DEFAULT_SOURCE
 #include <endian.h>
@@ -47,8 +48,9 @@ column_is_address(int col)
 	    col == COL_DST_MAC;
 }
 
-bool
-binrec_column_fits(int col, int t)
+/* Can the column be written as this element type (enum ie_type)? */
+static bool
+column_fits(int col, int t)
 {
 	enum col_type ct = column_type(col);
 
@@ -67,8 +69,14 @@ binrec_column_fits(int col, int t)
 	}
 }
 
-bool
-binrec_columns(const struct tmpl_field *tf, bool uniflow, int col[2])
+/*
+ * Columns of the field in a forward and a reverse record: for biflows the
+ * column itself; with --uniflow the one-direction columns.  False when the
+ * field has no place in this mode (reverse elements, dst2src columns and
+ * biflow_direction in uniflow records).
+ */
+static bool
+columns_of(const struct tmpl_field *tf, bool uniflow, int col[2])
 {
 	if (!uniflow) {
 		col[0] = col[1] = tf->column;
@@ -82,8 +90,9 @@ binrec_columns(const struct tmpl_field *tf, bool uniflow, int col[2])
 	return col[0] >= 0 && col[1] >= 0;
 }
 
-size_t
-binrec_list_width(int col)
+/* Bytes per element of a SPLT list column (1, 2 or 4). */
+static size_t
+list_width(int col)
 {
 	return col == COL_SPLT_DIRECTION ? 1 : col == COL_SPLT_PS ? 2 : 4;
 }
@@ -91,13 +100,15 @@ binrec_list_width(int col)
 size_t
 binrec_list_bytes(int col, unsigned splt_n, size_t max)
 {
-	size_t w = binrec_list_width(col), n = w * splt_n;
+	size_t w = list_width(col), n = w * splt_n;
 
 	return n < max ? n : max / w * w;
 }
 
-size_t
-binrec_text_cut(const char *s, size_t len, size_t max)
+/* Longest prefix of at most max bytes that splits no UTF-8 character and
+ * no \xHH escape. */
+static size_t
+text_cut(const char *s, size_t len, size_t max)
 {
 	size_t n, i;
 
@@ -166,7 +177,7 @@ build_layout(struct binrec *b, struct binrec_layout *lay, int family,
 		if ((tf->family != 0 && tf->family != family) ||
 		    !binrec_column_active(b->env, tf->column))
 			continue;
-		if (!binrec_column_fits(tf->column, tf->type)) {
+		if (!column_fits(tf->column, tf->type)) {
 			snprintf(errbuf, errlen, "template %s line %u: column %s "
 			    "cannot be written as %s", t->path, tf->line,
 			    column_name(tf->column), ie_type_name(tf->type));
@@ -179,7 +190,7 @@ build_layout(struct binrec *b, struct binrec_layout *lay, int family,
 		}
 		f = &lay->f[lay->n];
 		memset(f, 0, sizeof(*f));
-		if (!binrec_columns(tf, uniflow, f->col))
+		if (!columns_of(tf, uniflow, f->col))
 			continue;
 		lay->n++;
 		if (column_is_address(tf->column) && ie_type_is_varlen(tf->type))
@@ -277,8 +288,9 @@ binrec_any_used(const struct binrec *b)
 	return false;
 }
 
-const struct binrec_layout *
-binrec_layout_of(const struct binrec *b, const struct flow_view *v)
+/* The layout of a flow; NULL when that layout has no field. */
+static const struct binrec_layout *
+layout_of(const struct binrec *b, const struct flow_view *v)
 {
 	const struct binrec_layout *lay = &b->lay[(b->env->uniflow ? 2 : 0) +
 	    (v->flow->key.ip_version == 6)];
@@ -369,13 +381,13 @@ put_text(const struct binrec_field *f, const struct col_value *v, uint8_t *p)
 
 	memset(p, 0, f->len);
 	if (v->type == COLT_LIST) {
-		w = binrec_list_width(f->col[0]);
+		w = list_width(f->col[0]);
 		for (i = 0; i < v->n && (i + 1) * w <= f->len; i++)
 			binrec_put_be(p + i * w, (unsigned)w, (uint64_t)v->list[i]);
 	} else if (v->type == COLT_BYTES) {
 		memcpy(p, v->raw, v->rawlen < f->len ? v->rawlen : f->len);
 	} else {
-		n = binrec_text_cut(v->s, v->slen, f->len);
+		n = text_cut(v->s, v->slen, f->len);
 		memcpy(p, v->s, n);
 	}
 }
@@ -444,7 +456,7 @@ put_varlen(struct binrec *b, const struct binrec_field *f,
 
 	/* strings_cap holds twice the template's maxima: always room. */
 	if (v->type == COLT_LIST) {
-		w = binrec_list_width(f->col[0]);
+		w = list_width(f->col[0]);
 		n = v->n * w;
 		if (n > f->len)
 			n = f->len / w * w;
@@ -454,7 +466,7 @@ put_varlen(struct binrec *b, const struct binrec_field *f,
 		n = v->rawlen < f->len ? v->rawlen : f->len;
 		memcpy(buf, v->raw, n);
 	} else {
-		n = binrec_text_cut(v->s, v->slen, f->len);
+		n = text_cut(v->s, v->slen, f->len);
 		memcpy(buf, v->s, n);
 	}
 	vf.len = n;
@@ -463,8 +475,9 @@ put_varlen(struct binrec *b, const struct binrec_field *f,
 	memcpy(p, &vf, sizeof(vf));
 }
 
-int
-binrec_encode(struct binrec *b, const struct binrec_layout *lay,
+/* Fill b->rec with the flow's forward (0) or reverse (1) record. */
+static void
+encode(struct binrec *b, const struct binrec_layout *lay,
     const struct flow_view *v, int reverse)
 {
 	const struct binrec_fast *ff = lay->fast, *ff_end = ff + lay->nfast;
@@ -498,25 +511,24 @@ binrec_encode(struct binrec *b, const struct binrec_layout *lay,
 		else
 			binrec_put_fixed(f, &b->val, b->time_base, rec + f->off);
 	}
-	return 0;
 }
 
 int
 binrec_export_flow(struct binrec *b, const struct flow_view *v,
     binrec_append_fn append, void *ctx)
 {
-	const struct binrec_layout *lay = binrec_layout_of(b, v);
+	const struct binrec_layout *lay = layout_of(b, v);
 	struct flow_view bv = *v;
 
 	if (lay == NULL)
 		return -2;
 	bv.no_text = !b->addr_as_text;	/* addresses go out as bytes */
-	binrec_encode(b, lay, &bv, 0);
+	encode(b, lay, &bv, 0);
 	if (append(ctx, lay->tid, b->rec, lay->rec_size) != 0)
 		return -1;
 	if (!b->env->uniflow || v->flow->packets[FLOW_DIR_DST2SRC] == 0)
 		return 0;
-	binrec_encode(b, lay, &bv, 1);
+	encode(b, lay, &bv, 1);
 	return append(ctx, lay->tid, b->rec, lay->rec_size) != 0 ? -1 : 0;
 }
 

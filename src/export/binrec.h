@@ -129,12 +129,6 @@ int binrec_init(struct binrec *b, const struct tmpl *tmpl,
 void binrec_free(struct binrec *b);
 bool binrec_any_used(const struct binrec *b);
 
-/* The layout of a flow; NULL when that layout has no field. */
-const struct binrec_layout *binrec_layout_of(const struct binrec *b,
-    const struct flow_view *v);
-/* Fill b->rec with the flow's forward (0) or reverse (1) record. */
-int binrec_encode(struct binrec *b, const struct binrec_layout *lay,
-    const struct flow_view *v, int reverse);
 
 /*
  * Encode the flow's record (or, with --uniflow, its forward record and the
@@ -205,22 +199,8 @@ void binrec_put_fixed(const struct binrec_field *f, const struct col_value *v,
 
 /* Is the column produced in this run (statistics, SPLT, DPI, tunnels)? */
 bool binrec_column_active(const struct exporter_env *env, int col);
-/* Can the column be written as this element type (enum ie_type)? */
-bool binrec_column_fits(int col, int ie_type);
-/*
- * Columns of the field in a forward and a reverse record: for biflows the
- * column itself; with --uniflow the one-direction columns.  Returns false
- * when the field has no place in this mode (reverse elements, dst2src
- * columns and biflow_direction in uniflow records).
- */
-bool binrec_columns(const struct tmpl_field *tf, bool uniflow, int col[2]);
-/* Bytes per element of a SPLT list column (1, 2 or 4). */
-size_t binrec_list_width(int col);
 /* Most bytes a list column carries with splt_n packets, capped by max. */
 size_t binrec_list_bytes(int col, unsigned splt_n, size_t max);
-/* Longest prefix of at most max bytes that splits no UTF-8 character and
- * no \xHH escape. */
-size_t binrec_text_cut(const char *s, size_t len, size_t max);
 
 /* ---- options records: exporter statistics, application table --------- */
 

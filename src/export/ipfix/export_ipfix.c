@@ -34,8 +34,8 @@
  * right (it leaves the scope out of the record size; fixed in 1.7.2).
  */
 #define _DEFAULT_SOURCE
-#include <stddef.h>
 #include <fixbuf/public.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
