@@ -1,8 +1,8 @@
 /*
- * test_nf9.c - the NetFlow v9 packet encoder (src/nf9.c) against bytes
- * written out by hand from RFC 3954 sections 5 and 6: the header, template
- * and options-template FlowSets, data FlowSets padded to 4 bytes, the
- * record count, and records that do not fit.
+ * test_nf9.c - the NetFlow v9 packet encoder (src/export/nf9/nf9.c)
+ * against bytes written out by hand from RFC 3954 sections 5 and 6: the
+ * header, template and options-template FlowSets, data FlowSets padded to
+ * 4 bytes, the record count, and records that do not fit.
  */
 #include <setjmp.h>
 #include <stdarg.h>
