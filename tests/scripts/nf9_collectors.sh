@@ -9,7 +9,8 @@
 # What the export must look like is derived from README.md, the template files
 # and the v9 rules of src/export/nf9/export_nf9.c's header comment: an IANA
 # element keeps its id, except flowId 148 (Cisco NSEL's connection id in
-# v9), sent as 49000; RFC 5103 reverse octet/packet counts become OUT_BYTES 23 / OUT_PKTS 24;
+# v9), sent as 49000; RFC 5103 reverse octet/packet counts become
+# OUT_BYTES 23 / OUT_PKTS 24;
 # ntop's PEN 35632 elements become 57472 + id; streamprobe's own (the
 # template's enterprise number) 48000 + id, SPLT lists left out; other
 # enterprise elements are left out; every field has the template's fixed
