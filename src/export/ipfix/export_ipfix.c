@@ -2,12 +2,13 @@
  * export_ipfix.c - IPFIX export with libfixbuf: the only module that
  * includes it.
  *
- *	export_ipfix_open()	info model, templates from the template file,
+ *	export_ipfix_open()	info model, templates from the core's layouts,
  *				session, buffer, transport; first templates
- *	ipfix_export_flow()	one biflow record (or two uniflow records)
+ *	append()		a record into the open message (the core's
+ *				biflow record, or two uniflow records)
  *	ipfix_tick()		UDP template refresh, flush of an idle message
  *	ipfix_finish()		statistics record, last message, close
- *	ipfix_report(), ipfix_destroy()
+ *	ipfix_reopen(), ipfix_destroy()
  *
  * libfixbuf writes every message into a buffer exporter the size of the
  * transport's MTU; after each libfixbuf call that may emit (one append, one

@@ -1,11 +1,12 @@
 /*
  * export_nf9.c - NetFlow v9 export over UDP, with our own encoder (nf9.c).
  *
- *	export_nf9_open()	layouts from the template file, UDP transport
- *	nf9_export_flow()	one biflow record (IN 1/2 + OUT 23/24 counters)
+ *	export_nf9_open()	the core's layouts, v9 templates, UDP transport
+ *	append_cb()		a record (from the core) into the open packet:
+ *				one biflow record (IN 1/2 + OUT 23/24 counters)
  *				or two uniflow records
  *	nf9_tick()		template refresh by time, idle flush
- *	nf9_finish(), nf9_report(), nf9_destroy()
+ *	nf9_finish_exp(), nf9_destroy()
  *
  * Records are laid out and filled by the binary-export core (binrec.c);
  * this file keeps the v9 side: field types from tmpl_v9_type() (template.c,
