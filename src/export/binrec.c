@@ -557,11 +557,16 @@ binrec_exporter_new(size_t size, const struct exporter_ops *ops,
 }
 
 void
-binrec_exporter_release(struct binrec_exporter *b)
+binrec_exporter_destroy(struct exporter *e)
 {
-	(void)transport_finish(&b->tr, 0, &b->final, b->base.error,
-	    sizeof(b->base.error));
+	struct binrec_exporter *b = (struct binrec_exporter *)e;
+
+	(void)transport_finish(&b->tr, 0, &b->final, e->error,
+	    sizeof(e->error));
+	if (b->release != NULL)
+		b->release(b);
 	binrec_free(&b->core);
+	free(b);
 }
 
 int

@@ -153,6 +153,9 @@ struct binrec_exporter {
 						 * message (ctx: this struct) */
 	const char		*unit;		/* "message", "packet" */
 	bool			 report_connects;	/* TCP */
+	/* The format's own resources, freed on destroy after the transport
+	 * closed; NULL: none. */
+	void			(*release)(struct binrec_exporter *b);
 	uint64_t		 too_big;	/* records no message holds */
 	uint64_t		 encode_errors;	/* others the encoder refused */
 };
@@ -165,8 +168,6 @@ struct binrec_exporter {
 void *binrec_exporter_new(size_t size, const struct exporter_ops *ops,
     const struct exporter_conf *conf, const struct exporter_env *env,
     char *errbuf, size_t errlen);
-/* Close the transport (if still open) and free the core's buffers. */
-void binrec_exporter_release(struct binrec_exporter *b);
 /* The binary exporters' ops.export_flow: binrec_export_flow() through
  * b->append, the flow counted as exported or failed. */
 int binrec_exporter_export_flow(struct exporter *e, const struct flow_view *v);
@@ -174,11 +175,15 @@ int binrec_exporter_export_flow(struct exporter *e, const struct flow_view *v);
 void binrec_exporter_report(struct exporter *e, FILE *fp);
 /* ops.records_lost. */
 uint64_t binrec_exporter_records_lost(struct exporter *e);
+/* ops.destroy: close the transport (if still open), b->release(), free the
+ * core's buffers and the struct; also what a failed open calls. */
+void binrec_exporter_destroy(struct exporter *e);
 /* The ops every binary exporter shares, in its struct exporter_ops. */
 #define BINREC_EXPORTER_OPS						\
 	.export_flow = binrec_exporter_export_flow,			\
 	.report = binrec_exporter_report,				\
-	.records_lost = binrec_exporter_records_lost
+	.records_lost = binrec_exporter_records_lost,			\
+	.destroy = binrec_exporter_destroy
 
 /* ---- encoding rules (exposed for the unit tests) ---------------------- */
 

@@ -8,7 +8,7 @@
  *				biflow record, or two uniflow records)
  *	ipfix_tick()		UDP template refresh, flush of an idle message
  *	ipfix_finish()		statistics record, last message, close
- *	ipfix_reopen(), ipfix_destroy()
+ *	ipfix_reopen(), ipfix_release()
  *
  * libfixbuf writes every message into a buffer exporter the size of the
  * transport's MTU; after each libfixbuf call that may emit (one append, one
@@ -683,12 +683,12 @@ ipfix_finish(struct exporter *e)
 	    sizeof(e->error));
 }
 
+/* After the transport closed (binrec_exporter_destroy()). */
 static void
-ipfix_destroy(struct exporter *e)
+ipfix_release(struct binrec_exporter *b)
 {
-	struct ipfix_exporter *x = (struct ipfix_exporter *)e;
+	struct ipfix_exporter *x = (struct ipfix_exporter *)b;
 
-	binrec_exporter_release(&x->b);	/* the transport first */
 	if (x->fbuf != NULL)
 		fBufFree(x->fbuf);	/* frees the session and exporter too */
 	else if (x->session != NULL)
@@ -697,7 +697,6 @@ ipfix_destroy(struct exporter *e)
 		fbInfoModelFree(x->model);
 	free(x->msgbuf);
 	free(x->preamble.p);
-	free(x);
 }
 
 /* SIGHUP: a reopened file starts with the metadata again. */
@@ -725,7 +724,6 @@ static const struct exporter_ops ipfix_ops = {
 	.tick = ipfix_tick,
 	.finish = ipfix_finish,
 	.reopen = ipfix_reopen,
-	.destroy = ipfix_destroy,
 };
 
 struct exporter *
@@ -744,6 +742,7 @@ export_ipfix_open(const struct exporter_conf *conf,
 		return NULL;
 	x->conf_kind = conf->transport.kind;
 	x->b.append = append_cb;
+	x->b.release = ipfix_release;
 	x->b.unit = "message";
 	x->b.report_connects = x->conf_kind == TRANSPORT_TCP;
 	if ((x->b.tr = transport_open(&conf->transport, errbuf, errlen)) == NULL)
@@ -815,6 +814,6 @@ export_ipfix_open(const struct exporter_conf *conf,
 nomem:
 	snprintf(errbuf, errlen, "out of memory");
 fail:
-	ipfix_destroy(&x->b.base);
+	binrec_exporter_destroy(&x->b.base);
 	return NULL;
 }

@@ -6,7 +6,7 @@
  *				one biflow record (IN 1/2 + OUT 23/24 counters)
  *				or two uniflow records
  *	nf9_tick()		template refresh by time, idle flush
- *	nf9_finish_exp(), nf9_destroy()
+ *	nf9_finish_exp(), nf9_release()
  *
  * Records are laid out and filled by the binary-export core (binrec.c);
  * this file keeps the v9 side: field types from tmpl_v9_type() (template.c,
@@ -355,20 +355,17 @@ nf9_finish_exp(struct exporter *e)
 }
 
 static void
-nf9_destroy(struct exporter *e)
+nf9_release(struct binrec_exporter *b)
 {
-	struct nf9_exporter *x = (struct nf9_exporter *)e;
+	struct nf9_exporter *x = (struct nf9_exporter *)b;
 
-	binrec_exporter_release(&x->b);
 	free(x->pkt);
-	free(x);
 }
 
 static const struct exporter_ops nf9_ops = {
 	BINREC_EXPORTER_OPS,
 	.tick = nf9_tick,
 	.finish = nf9_finish_exp,
-	.destroy = nf9_destroy,
 };
 
 struct exporter *
@@ -384,6 +381,7 @@ export_nf9_open(const struct exporter_conf *conf,
 	    errlen)) == NULL)
 		return NULL;
 	x->b.append = append_cb;
+	x->b.release = nf9_release;
 	x->b.unit = "packet";
 	x->mtu = env->mtu;
 	if (binrec_init(&x->b.core, &x->b.tmpl, &x->b.env, &hooks, x, errbuf,
@@ -443,6 +441,6 @@ export_nf9_open(const struct exporter_conf *conf,
 	send_packet(x);
 	return &x->b.base;
 fail:
-	nf9_destroy(&x->b.base);
+	binrec_exporter_destroy(&x->b.base);
 	return NULL;
 }
