@@ -27,13 +27,14 @@
 #define TICK_EVERY		1024	/* records between busy ticks */
 /*
  * Sleeping with nothing to do: the exporters' timers are an idle flush
- * 1 s after their last message or write (IPFIX, v9, CSV/JSON) and the
- * template refresh in whole seconds.  Right after flows, wake in time for
- * the idle flush; otherwise once a second is enough.
+ * 1 s after their last message (IPFIX, v9: at most 1 s after the last
+ * flow) or their last flush at an idle tick (CSV/JSON), and the template
+ * refresh in whole seconds.  So: one tick right after the last flow (the
+ * ring went empty), one FLUSH_IDLE_MS after it (every partial message is
+ * then flushed), and one a second in a steady phase (the files' flush).
  */
-#define TICK_BUSY_MS		250
 #define TICK_IDLE_MS		1000
-#define FLUSH_WINDOW_MS		2000	/* after the last flow: busy ticks */
+#define FLUSH_IDLE_MS		1001	/* the exporters' 1000, strictly past */
 
 struct export_stage {
 	const struct flowext	*ext;
@@ -190,9 +191,9 @@ export_thread_main(void *arg)
 {
 	struct export_stage *s = arg;
 	const void *slot;
-	uint64_t id = 0, now, last_flow_ms = 0;
+	uint64_t id = 0, now, flush_ms = 0, next_ms = 0, due;
 	unsigned i, got;
-	int done;
+	int done, timeout;
 
 	for (;;) {
 		/* Up to one tick's worth from each ring in turn. */
@@ -207,13 +208,19 @@ export_thread_main(void *arg)
 					export_tick(s, monotime_ms(), false);
 			}
 		if (got > 0) {
-			last_flow_ms = monotime_ms();
+			flush_ms = monotime_ms() + FLUSH_IDLE_MS;
 			continue;
 		}
 		if (atomic_exchange(&s->reopen_req, 0))
 			export_reopen(s);
 		now = monotime_ms();
 		export_tick(s, now, true);
+		if (flush_ms != 0 && now >= flush_ms)
+			flush_ms = 0;	/* that tick flushed them */
+		/* The once-a-second ticks keep their phase whatever wakes the
+		 * thread in between: CSV/JSON flush on it. */
+		if (now >= next_ms)
+			next_ms = now + TICK_IDLE_MS;
 		/* Empty: finished only if metering ended before this check. */
 		done = atomic_load_explicit(&s->metering_done,
 		    memory_order_acquire);
@@ -229,8 +236,9 @@ export_thread_main(void *arg)
 			wake_cancel(&s->wake);
 			continue;
 		}
-		wake_wait(&s->wake, now - last_flow_ms < FLUSH_WINDOW_MS ?
-		    TICK_BUSY_MS : TICK_IDLE_MS);
+		due = flush_ms != 0 && flush_ms < next_ms ? flush_ms : next_ms;
+		timeout = due > now ? (int)(due - now) : 0;
+		wake_wait(&s->wake, timeout);
 	}
 	thread_cpu_s(&s->user_s, &s->sys_s);
 	return NULL;
