@@ -76,6 +76,7 @@ struct probe {
 	struct ring		*ring;
 	size_t			 rec_size;
 	struct colset		 cols;
+	union col_num		*num;		/* export thread: one flow's row */
 	struct exporter		*exp[CONFIG_MAX_OUTPUTS];
 	unsigned		 nexp;
 	enum pkt_size_kind	 size_kind;
@@ -292,7 +293,6 @@ export_one(struct probe *p, const struct flow *f, uint64_t id)
 	struct flow_view v = { .flow = f, .ext = flow_ext_const(f),
 	    .feat = &p->feat, .id = id };
 	struct feat_summary summary[FEAT_DIRS];
-	union col_num num[COL_COUNT];
 	struct dpi_result l7;
 	unsigned i;
 	bool ok = true;
@@ -301,7 +301,7 @@ export_one(struct probe *p, const struct flow *f, uint64_t id)
 		dpi_result(p->dpi, dpi_state(p, f), &l7);
 		v.l7 = &l7;
 	}
-	flow_view_prepare(&v, summary, num);
+	flow_view_prepare(&v, summary, p->num);
 	for (i = 0; i < p->nexp; i++)
 		if (p->exp[i]->ops->export_flow(p->exp[i], &v) != 0)
 			ok = false;
@@ -448,8 +448,16 @@ probe_create(const struct probe_conf *conf, char *errbuf, size_t errlen)
 		goto fail;
 	}
 
-	colset_init(&p->cols, conf->decode_tunnels, conf->statistics,
-	    conf->splt > 0, p->dpi != NULL);
+	/* The column set is fixed before any output opens. */
+	if (columns_init(errbuf, errlen) != 0 ||
+	    columns_freeze(errbuf, errlen) != 0)
+		goto fail;
+	if (colset_init(&p->cols, conf->decode_tunnels, conf->statistics,
+	    conf->splt > 0, p->dpi != NULL) != 0 ||
+	    (p->num = calloc(column_count(), sizeof(*p->num))) == NULL) {
+		snprintf(errbuf, errlen, "out of memory");
+		goto fail;
+	}
 	memset(&env, 0, sizeof(env));
 	env.dpi = p->dpi;
 	env.statistics = conf->statistics;
@@ -816,5 +824,7 @@ probe_destroy(struct probe *p)
 	flowtab_destroy(p->ft);
 	dpi_destroy(p->dpi);
 	capture_close(p->cap);
+	colset_free(&p->cols);
+	free(p->num);
 	free(p);
 }
