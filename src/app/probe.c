@@ -106,7 +106,13 @@ probe_create(const struct probe_conf *conf, char *errbuf, size_t errlen)
 		if ((p->dpi = dpi_create(&dc, errbuf, errlen)) == NULL)
 			goto fail;
 	}
-	flowext_layout(&p->ext, conf->statistics, conf->splt, p->dpi);
+	/* The per-flow layout: its clients in hook order. */
+	flowext_init(&p->ext);
+	if (flowfeat_ext_register(&p->ext, conf->statistics, conf->splt,
+	    errbuf, errlen) != 0 || (p->dpi != NULL &&
+	    dpi_ext_register(p->dpi, &p->ext, errbuf, errlen) != 0) ||
+	    flowext_freeze(&p->ext, errbuf, errlen) != 0)
+		goto fail;
 	/* The column set is fixed before the export stage sizes its row and
 	 * any output opens. */
 	if (columns_init(errbuf, errlen) != 0 ||
@@ -261,6 +267,7 @@ probe_destroy(struct probe *p)
 	export_stage_destroy(p->stage);
 	meter_destroy(p->meter);
 	dpi_destroy(p->dpi);
+	flowext_destroy(&p->ext);
 	capture_close(p->cap);
 	colset_free(&p->cols);
 	free(p);

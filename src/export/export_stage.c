@@ -134,14 +134,12 @@ export_one(struct export_stage *s, const struct flow *f, uint64_t id)
 	struct flow_view v = { .flow = f, .ext = flow_ext_const(f),
 	    .feat = &x->feat, .id = id };
 	struct feat_summary summary[FEAT_DIRS];
-	struct dpi_result l7;
 	unsigned i;
 	bool ok = true;
 
-	if (x->dpi != NULL) {
-		dpi_result(x->dpi, flowext_dpi(x, f), &l7);
-		v.l7 = &l7;
-	}
+	flowext_fill(x, f);
+	if (x->dpi_id >= 0)
+		v.l7 = flowext_scratch(x, x->dpi_id);
 	flow_view_prepare(&v, summary, s->num);
 	for (i = 0; i < s->nexp; i++)
 		if (s->exp[i]->ops->export_flow(s->exp[i], &v) != 0)
@@ -150,8 +148,7 @@ export_one(struct export_stage *s, const struct flow *f, uint64_t id)
 		atomic_fetch_add(&s->exported, 1);
 	else
 		atomic_fetch_add(&s->failures, 1);
-	if (x->dpi != NULL)
-		dpi_flow_release(flowext_dpi(x, f));
+	flowext_release(x, f);
 }
 
 /* SIGHUP: output files and the log start again (logrotate). */
