@@ -106,7 +106,18 @@ probe_create(const struct probe_conf *conf, char *errbuf, size_t errlen)
 		if ((p->dpi = dpi_create(&dc, errbuf, errlen)) == NULL)
 			goto fail;
 	}
-	flowext_layout(&p->ext, conf->statistics, conf->splt, p->dpi);
+	/* The per-flow layout: its clients in hook order. */
+	flowext_init(&p->ext);
+	if (flowfeat_ext_register(&p->ext, conf->statistics, conf->splt,
+	    errbuf, errlen) != 0 || (p->dpi != NULL &&
+	    dpi_ext_register(p->dpi, &p->ext, errbuf, errlen) != 0) ||
+	    flowext_freeze(&p->ext, errbuf, errlen) != 0)
+		goto fail;
+	/* The column set is fixed before the export stage sizes its row and
+	 * any output opens. */
+	if (columns_init(errbuf, errlen) != 0 ||
+	    columns_freeze(errbuf, errlen) != 0)
+		goto fail;
 	if ((p->stage = export_stage_create(&p->ext, errbuf, errlen)) == NULL)
 		goto fail;
 
@@ -128,8 +139,11 @@ probe_create(const struct probe_conf *conf, char *errbuf, size_t errlen)
 		goto fail;
 	}
 
-	colset_init(&p->cols, conf->decode_tunnels, conf->statistics,
-	    conf->splt > 0, p->dpi != NULL);
+	if (colset_init(&p->cols, conf->decode_tunnels, conf->statistics,
+	    conf->splt > 0, p->dpi != NULL) != 0) {
+		snprintf(errbuf, errlen, "out of memory");
+		goto fail;
+	}
 	memset(&env, 0, sizeof(env));
 	env.dpi = p->dpi;
 	env.statistics = conf->statistics;
@@ -253,6 +267,8 @@ probe_destroy(struct probe *p)
 	export_stage_destroy(p->stage);
 	meter_destroy(p->meter);
 	dpi_destroy(p->dpi);
+	flowext_destroy(&p->ext);
 	capture_close(p->cap);
+	colset_free(&p->cols);
 	free(p);
 }

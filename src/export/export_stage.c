@@ -38,6 +38,7 @@
 
 struct export_stage {
 	const struct flowext	*ext;
+	union col_num		*num;		/* one flow's row (export thread) */
 	struct exporter		*exp[MAX_OUTPUTS];
 	unsigned		 nexp;
 	struct ring		*ring[EXPORT_STAGE_MAX_RINGS];
@@ -76,12 +77,19 @@ export_stage_create(const struct flowext *ext, char *errbuf, size_t errlen)
 		return NULL;
 	}
 	s->ext = ext;
+	/* Indexed by column id: the column set is frozen by now. */
+	if ((s->num = calloc(column_count(), sizeof(*s->num))) == NULL) {
+		snprintf(errbuf, errlen, "out of memory");
+		free(s);
+		return NULL;
+	}
 	atomic_init(&s->reopen_req, 0);
 	atomic_init(&s->metering_done, 0);
 	atomic_init(&s->exported, 0);
 	atomic_init(&s->failures, 0);
 	if (wake_init(&s->wake) != 0) {
 		snprintf(errbuf, errlen, "eventfd: %s", strerror(errno));
+		free(s->num);
 		free(s);
 		return NULL;
 	}
@@ -127,16 +135,13 @@ export_one(struct export_stage *s, const struct flow *f, uint64_t id)
 	struct flow_view v = { .flow = f, .ext = flow_ext_const(f),
 	    .feat = &x->feat, .id = id };
 	struct feat_summary summary[FEAT_DIRS];
-	union col_num num[COL_COUNT];
-	struct dpi_result l7;
 	unsigned i;
 	bool ok = true;
 
-	if (x->dpi != NULL) {
-		dpi_result(x->dpi, flowext_dpi(x, f), &l7);
-		v.l7 = &l7;
-	}
-	flow_view_prepare(&v, summary, num);
+	flowext_fill(x, f);
+	if (x->dpi_id >= 0)
+		v.l7 = flowext_scratch(x, x->dpi_id);
+	flow_view_prepare(&v, summary, s->num);
 	for (i = 0; i < s->nexp; i++)
 		if (s->exp[i]->ops->export_flow(s->exp[i], &v) != 0)
 			ok = false;
@@ -144,8 +149,7 @@ export_one(struct export_stage *s, const struct flow *f, uint64_t id)
 		atomic_fetch_add(&s->exported, 1);
 	else
 		atomic_fetch_add(&s->failures, 1);
-	if (x->dpi != NULL)
-		dpi_flow_release(flowext_dpi(x, f));
+	flowext_release(x, f);
 }
 
 /* SIGHUP: output files and the log start again (logrotate). */
@@ -368,5 +372,6 @@ export_stage_destroy(struct export_stage *s)
 	for (i = 0; i < s->nexp; i++)
 		s->exp[i]->ops->destroy(s->exp[i]);
 	wake_destroy(&s->wake);
+	free(s->num);
 	free(s);
 }

@@ -1,7 +1,6 @@
 /*
  * meter.c - one metering pipeline (see meter.h).
  *
- *	flowext_layout()	where each extension's per-flow state lies
  *	meter_create(), meter_destroy(), meter_set_input(), meter_ring()
  *	meter_packet()		the per-packet path
  *	meter_dispatch(), meter_between_reads(), meter_finish()
@@ -68,23 +67,6 @@ struct meter {
 	struct meter_snapshot	 snap;
 };
 
-void
-flowext_layout(struct flowext *x, bool statistics, unsigned splt,
-    struct dpi *dpi)
-{
-	size_t feat;
-
-	memset(x, 0, sizeof(*x));
-	x->feat.statistics = statistics;
-	x->feat.splt = (uint16_t)splt;
-	feat = flowfeat_ext_size(&x->feat);
-	x->has_feat = feat > 0;
-	x->dpi = dpi;
-	x->dpi_off = (feat + 7) & ~(size_t)7;
-	x->size = x->dpi_off + (dpi != NULL ? dpi_ext_size() : 0);
-	x->rec_size = sizeof(struct flow) + x->size;
-}
-
 static void
 sleep_us(long us)
 {
@@ -139,13 +121,11 @@ meter_on_flow_end(struct flow *f, void *arg)
 	const struct flowext *x = m->ext;
 	void *slot;
 
-	if (x->dpi != NULL)
-		dpi_flow_end(x->dpi, flowext_dpi(x, f));
+	flowext_flow_end(x, f);
 	while ((slot = ring_push_begin(m->ring)) == NULL) {
 		if (!ring_full_wait(m)) {
 			m->cnt.flows_dropped_queue++;
-			if (x->dpi != NULL)
-				dpi_flow_release(flowext_dpi(x, f));
+			flowext_release(x, f);
 			return;
 		}
 	}
@@ -246,13 +226,14 @@ meter_packet(void *arg, const struct cap_pkt *h, const uint8_t *frame)
 		t = m->tick_ms;
 	f = flowtab_lookup(m->ft, &pv, t, &dir);
 	size = pv.size[m->size_kind];
-	/* Both read the counters as they were before this packet. */
-	if (x->has_feat)
-		flowfeat_update(&x->feat, flow_ext(f), f, dir, t, size,
-		    pv.tcp_flags, pv.protocol == 6);
-	if (x->dpi != NULL)
-		dpi_packet(x->dpi, flowext_dpi(x, f), flow_packets(f) + 1, pv.l3,
-		    pv.l3_len, t);
+	/* The extensions (features, DPI, ...) read the counters as they
+	 * were before this packet: flowext.h's ordering rule. */
+	if (x->npkt != 0) {
+		struct flowext_pkt pk = { f, &pv, dir, t, flow_packets(f) + 1,
+		    size };
+
+		flowext_packet(x, f, &pk);
+	}
 	flow_account(f, dir, t, size, pv.tcp_flags);
 	if (m->tcp_end && (pv.tcp_flags & (TCP_FLAG_FIN | TCP_FLAG_RST)) &&
 	    pv.protocol == 6)
