@@ -53,7 +53,8 @@ fixture_new(bool live, uint32_t max_flows)
 	char err[256];
 
 	assert_non_null(fx);
-	flowext_layout(&fx->ext, false, 0, NULL);	/* core flow only */
+	flowext_init(&fx->ext);				/* core flow only */
+	assert_int_equal(flowext_freeze(&fx->ext, err, sizeof(err)), 0);
 	assert_int_equal(wake_init(&fx->wake), 0);
 	memset(&mc, 0, sizeof(mc));
 	mc.ext = &fx->ext;
@@ -76,6 +77,7 @@ teardown(void **state)
 
 	if (fx != NULL) {
 		meter_destroy(fx->m);
+		flowext_destroy(&fx->ext);
 		wake_destroy(&fx->wake);
 		free(fx);
 	}
