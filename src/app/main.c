@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "columns.h"
 #include "config.h"
 #include "daemon.h"
 #include "dpi.h"
@@ -122,6 +123,12 @@ main(int argc, char **argv)
 	struct probe *p;
 	int status;
 
+	/* The built-in columns first: templates name them while the
+	 * configuration is checked.  probe_create() closes the set. */
+	if (columns_init(errbuf, sizeof(errbuf)) != 0) {
+		log_warnx("%s", errbuf);
+		return 2;
+	}
 	config_defaults(&conf);
 	if (config_parse_args(&conf, argc, argv, &action, errbuf,
 	    sizeof(errbuf)) != 0 ||

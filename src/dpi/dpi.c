@@ -7,6 +7,7 @@
  *	dpi_flow_release()	free a frozen result's strings
  *	dpi_result()		names and strings for the outputs
  *	dpi_get_stats(), dpi_version(), dpi_ext_size()
+ *	dpi_ext_register()	DPI as a flow extension (hooks)
  *
  * nDPI keeps protocol metadata in a union (protos): each field is read only
  * for the protocol that owns it, in NFStream's order (DHCP, HTTP, SSH, the
@@ -18,7 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decode.h"
 #include "dpi.h"
+#include "flowext.h"
 #include "fmt.h"
 
 #define POOL_SLAB	1024		/* nDPI flow structs per allocation */
@@ -442,4 +445,50 @@ const char *
 dpi_protocol_name(const struct dpi *d, unsigned id)
 {
 	return proto_name(d, (uint16_t)id);
+}
+
+static void
+ext_packet(void *arg, void *state, const struct flowext_pkt *pk)
+{
+	dpi_packet(arg, state, pk->k, pk->pv->l3, pk->pv->l3_len, pk->now_ms);
+}
+
+static void
+ext_flow_end(void *arg, void *state)
+{
+	dpi_flow_end(arg, state);
+}
+
+static void
+ext_fill(void *arg, const void *state, void *scratch)
+{
+	dpi_result(arg, state, scratch);
+}
+
+static void
+ext_release(void *arg, void *state)
+{
+	(void)arg;
+	dpi_flow_release(state);
+}
+
+int
+dpi_ext_register(struct dpi *d, struct flowext *x, char *errbuf,
+    size_t errlen)
+{
+	struct flowext_client c;
+
+	memset(&c, 0, sizeof(c));
+	c.name = "dpi";
+	c.size = dpi_ext_size();
+	c.align = 8;
+	c.fill_size = sizeof(struct dpi_result);
+	c.hooks.packet = ext_packet;
+	c.hooks.flow_end = ext_flow_end;
+	c.hooks.fill = ext_fill;
+	c.hooks.release = ext_release;
+	c.arg = d;
+	if ((x->dpi_id = flowext_register(x, &c, errbuf, errlen)) < 0)
+		return -1;
+	return 0;
 }

@@ -84,4 +84,13 @@ unsigned dpi_protocol_count(const struct dpi *d);
 const char *dpi_protocol_name(const struct dpi *d, unsigned id);
 const char *dpi_version(void);
 
+struct flowext;
+/*
+ * DPI as a flow extension: packet (dpi_packet), flow_end (dpi_flow_end),
+ * fill (dpi_result into its scratch: a struct dpi_result) and release
+ * (dpi_flow_release).  Sets x->dpi_id.
+ */
+int dpi_ext_register(struct dpi *d, struct flowext *x, char *errbuf,
+    size_t errlen);
+
 #endif

@@ -279,6 +279,7 @@ text_destroy(struct exporter *e)
 	if (t->fp != NULL && !t->is_stdout)
 		fclose(t->fp);
 	strbuf_free(&t->line);
+	colset_free(&t->cols);
 	free(t->path);
 	free(t);
 }
@@ -304,7 +305,11 @@ export_text_open(const struct exporter_conf *conf, const struct colset *cols,
 	}
 	t->base.ops = &text_ops;
 	t->kind = conf->kind;
-	t->cols = *cols;
+	if (colset_copy(&t->cols, cols) != 0) {
+		snprintf(errbuf, errlen, "out of memory");
+		free(t);
+		return NULL;
+	}
 	if (strcmp(conf->path, "-") == 0) {
 		t->fp = stdout;
 		t->is_stdout = 1;
@@ -318,6 +323,7 @@ export_text_open(const struct exporter_conf *conf, const struct colset *cols,
 			snprintf(errbuf, errlen, "cannot open %s output %s: %s", kind,
 			    conf->path, strerror(errno));
 			free(t->path);
+			colset_free(&t->cols);
 			free(t);
 			return NULL;
 		}

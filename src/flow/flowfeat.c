@@ -4,6 +4,7 @@
  *	flowfeat_ext_size()	bytes of per-flow state for a configuration
  *	flowfeat_update()	one packet, before the core counters move
  *	flowfeat_stats(), flowfeat_summary(), flowfeat_splt()	readers
+ *	flowfeat_ext_register()	the features as a flow extension
  *
  * Ext layout: [struct feat_stats if statistics][splt dir u8[N]]
  * [splt piat u32[N]][splt ps u16[N]], each part 8-byte aligned.
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "decode.h"
+#include "flowext.h"
 #include "flowfeat.h"
 
 static size_t
@@ -193,4 +195,30 @@ flowfeat_splt(const struct flowfeat_conf *conf, const void *ext,
 	*ps = splt_ps(conf, ext)[i];
 	*piat_ms = splt_piat(conf, ext)[i];
 	return true;
+}
+
+static void
+feat_packet(void *arg, void *state, const struct flowext_pkt *pk)
+{
+	flowfeat_update(arg, state, pk->f, pk->dir, pk->now_ms, pk->size,
+	    pk->pv->tcp_flags, pk->pv->protocol == 6);
+}
+
+int
+flowfeat_ext_register(struct flowext *x, bool statistics, unsigned splt,
+    char *errbuf, size_t errlen)
+{
+	struct flowext_client c;
+
+	x->feat.statistics = statistics;
+	x->feat.splt = (uint16_t)splt;
+	if (flowfeat_ext_size(&x->feat) == 0)
+		return 0;
+	memset(&c, 0, sizeof(c));
+	c.name = "features";
+	c.size = flowfeat_ext_size(&x->feat);
+	c.align = 8;
+	c.hooks.packet = feat_packet;
+	c.arg = &x->feat;
+	return flowext_register(x, &c, errbuf, errlen) < 0 ? -1 : 0;
 }

@@ -69,6 +69,15 @@ struct feat_summary {
 
 size_t flowfeat_ext_size(const struct flowfeat_conf *conf);
 
+struct flowext;
+/*
+ * The features as a flow extension (nothing to register when both are
+ * off): a packet hook only, plain data.  Stores the configuration in
+ * x->feat, where the export stage's flow view reads it.
+ */
+int flowfeat_ext_register(struct flowext *x, bool statistics, unsigned splt,
+    char *errbuf, size_t errlen);
+
 void flowfeat_update(const struct flowfeat_conf *conf, void *ext,
     const struct flow *f, enum flow_dir dir, uint64_t now_ms, uint16_t size,
     uint8_t tcp_flags, bool is_tcp);

@@ -870,12 +870,17 @@ main(int argc, char **argv)
 {
 	static struct tmpl_set ts;
 	static struct elem_set es;
+	char err[256];
 	unsigned i;
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: gen_collectors TEMPLATE_DIR OUT_DIR\n");
 		return 2;
 	}
+	/* The built-in columns: what the template files may name. */
+	if (columns_init(err, sizeof(err)) != 0 ||
+	    columns_freeze(err, sizeof(err)) != 0)
+		die("%s", err);
 	out_dir = argv[2];
 	if (mkdir(out_dir, 0755) != 0 && errno != EEXIST)
 		die("%s: %s", out_dir, strerror(errno));

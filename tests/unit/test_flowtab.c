@@ -11,7 +11,7 @@
  * active-timeout scan flowtab_expire_active(); TCP end detection (tcp_end:
  * FIN both ways or RST, packets of a closing flow, linger, SYN reusing the
  * ports, flush and eviction of closing flows).  Packets are accounted with
- * flow_account() after the lookup, as probe_on_packet() does.
+ * flow_account() after the lookup, as meter_packet() does.
  */
 #include <setjmp.h>
 #include <stdarg.h>

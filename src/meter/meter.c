@@ -1,0 +1,373 @@
+/*
+ * meter.c - one metering pipeline (see meter.h).
+ *
+ *	meter_create(), meter_destroy(), meter_set_input(), meter_ring()
+ *	meter_packet()		the per-packet path
+ *	meter_dispatch(), meter_between_reads(), meter_finish()
+ *	meter_publish(), meter_snapshot(), meter_clock_ms()
+ *
+ * The sink (meter_on_flow_end) copies a finished flow into the ring.
+ * When the ring is full, file input waits (nothing is lost, nothing to
+ * stall) and live capture counts a drop; the final flush (end of input,
+ * SIGTERM) always waits for the export stage.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "capture.h"
+#include "dpi.h"
+#include "flowtab.h"
+#include "log.h"
+#include "meter.h"
+#include "monotime.h"
+#include "ring.h"
+#include "wake.h"
+
+#define RING_SLOTS		8192
+#define IDLE_SCAN_MS		10
+#define IDLE_SCAN_BUDGET	1000
+#define LIVE_EXPIRY_MAX_MS	50	/* quiet link: longest expiry pass */
+#define CAPSTATS_MS		1000
+#define FLUSH_STALL_MS		5000	/* shutdown: export stage stuck */
+
+struct meter_counters {
+	uint64_t	packets_read;
+	uint64_t	packets_metered;
+	uint64_t	packets_skipped[DECODE_RESULT_COUNT];
+	uint64_t	flows_expired;
+	uint64_t	flows_dropped_queue;
+};
+
+struct meter {
+	/* The per-packet path's state first. */
+	struct flowtab		*ft;
+	const struct flowext	*ext;
+	enum pkt_size_kind	 size_kind;
+	bool			 decode_tunnels;
+	bool			 live;
+	bool			 tcp_end;
+	uint64_t		 tick_ms;
+	uint64_t		 scan_tick_ms;
+	struct meter_counters	 cnt;
+	/* Once per flow. */
+	struct ring		*ring;
+	struct wake		*wake;
+	bool			 final_flush;	/* end of input or stop */
+	bool			 flush_gave_up;	/* export stage stuck */
+	uint64_t		 flush_stall_ms;	/* ring full since */
+	/* Between reads. */
+	struct capture		*cap;
+	uint64_t		 next_capstats_ms;
+	struct meter_snapshot	 snap;
+};
+
+static void
+sleep_us(long us)
+{
+	struct timespec ts = { 0, us * 1000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * The export ring is full.  Returns true after waiting a little (try
+ * again), false when the flow must be dropped.  Files wait: nothing to
+ * stall.  Live capture drops (counted) while running, since the capture
+ * must not stall, but the final flush has no capture left to stall: it
+ * waits for the export stage as long as that makes progress, and gives
+ * up (dropping and counting the rest) only after FLUSH_STALL_MS without.
+ */
+static bool
+ring_full_wait(struct meter *m)
+{
+	uint64_t now;
+
+	if (m->live && !m->final_flush)
+		return false;
+	if (m->live) {
+		if (m->flush_gave_up)
+			return false;
+		now = monotime_ms();
+		if (m->flush_stall_ms == 0)
+			m->flush_stall_ms = now;
+		else if (now - m->flush_stall_ms >= FLUSH_STALL_MS) {
+			m->flush_gave_up = true;
+			log_warnx("stopping: the export thread took no flow for "
+			    "%d s; the remaining flows are dropped (counted)",
+			    FLUSH_STALL_MS / 1000);
+			return false;
+		}
+	}
+	if (m->wake != NULL)
+		wake_signal(m->wake);	/* a full ring is never left asleep */
+	sleep_us(50);
+	return true;
+}
+
+/*
+ * Flow table sink: freeze the L7 result, then copy the finished flow to
+ * the export ring; its string block now belongs to the record.
+ */
+static void
+meter_on_flow_end(struct flow *f, void *arg)
+{
+	struct meter *m = arg;
+	const struct flowext *x = m->ext;
+	void *slot;
+
+	flowext_flow_end(x, f);
+	while ((slot = ring_push_begin(m->ring)) == NULL) {
+		if (!ring_full_wait(m)) {
+			m->cnt.flows_dropped_queue++;
+			flowext_release(x, f);
+			return;
+		}
+	}
+	m->flush_stall_ms = 0;
+	memcpy(slot, f, x->rec_size);
+	ring_push_end(m->ring);
+	if (m->wake != NULL)
+		wake_signal(m->wake);
+	m->cnt.flows_expired++;
+}
+
+struct meter *
+meter_create(const struct meter_conf *conf, char *errbuf, size_t errlen)
+{
+	struct flowtab_conf fc;
+	struct meter *m;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
+		snprintf(errbuf, errlen, "out of memory");
+		return NULL;
+	}
+	m->ext = conf->ext;
+	m->size_kind = (enum pkt_size_kind)conf->accounting_mode;
+	m->decode_tunnels = conf->decode_tunnels;
+	m->live = conf->live;
+	m->tcp_end = conf->tcp_end;
+	m->wake = conf->wake;
+	/* The snapshot's atomics start at 0 from calloc (lock-free types). */
+
+	memset(&fc, 0, sizeof(fc));
+	fc.max_flows = conf->max_flows;
+	fc.ext_size = (uint32_t)conf->ext->size;
+	fc.idle_timeout_ms = conf->idle_timeout_ms;
+	fc.active_timeout_ms = conf->active_timeout_ms;
+	fc.tcp_end = conf->tcp_end;
+	fc.sink = meter_on_flow_end;
+	fc.sink_arg = m;
+	if ((m->ft = flowtab_create(&fc, errbuf, errlen)) == NULL)
+		goto fail;
+	if ((m->ring = ring_create(RING_SLOTS, conf->ext->rec_size)) == NULL) {
+		snprintf(errbuf, errlen, "out of memory for the export queue");
+		goto fail;
+	}
+	m->snap.bytes_per_flow = flowtab_bytes_per_flow(m->ft);
+	return m;
+fail:
+	meter_destroy(m);
+	return NULL;
+}
+
+void
+meter_destroy(struct meter *m)
+{
+	if (m == NULL)
+		return;
+	ring_destroy(m->ring);
+	flowtab_destroy(m->ft);
+	free(m);
+}
+
+void
+meter_set_input(struct meter *m, struct capture *cap)
+{
+	m->cap = cap;
+}
+
+struct ring *
+meter_ring(struct meter *m)
+{
+	return m->ring;
+}
+
+void
+meter_packet(void *arg, const struct cap_pkt *h, const uint8_t *frame)
+{
+	struct meter *m = arg;
+	const struct flowext *x = m->ext;
+	struct decode_conf dc = { h->dlt, m->decode_tunnels };
+	struct pkt_view pv;
+	enum decode_result r;
+	enum flow_dir dir;
+	struct flow *f;
+	uint64_t t;
+	uint16_t size;
+
+	m->cnt.packets_read++;
+	r = decode_packet(&dc, frame, h->caplen, h->wirelen, &pv);
+	if (r != DECODE_OK) {
+		m->cnt.packets_skipped[r]++;
+		return;
+	}
+	m->cnt.packets_metered++;
+	/* NFStream: tv_sec*1000 + tv_usec/1000, truncated, signed usec. */
+	t = (uint64_t)h->ts_sec * 1000 + (uint64_t)(h->ts_usec / 1000);
+	if (t > m->tick_ms)
+		m->tick_ms = t;
+	else
+		t = m->tick_ms;
+	f = flowtab_lookup(m->ft, &pv, t, &dir);
+	size = pv.size[m->size_kind];
+	/* The extensions (features, DPI, ...) read the counters as they
+	 * were before this packet: flowext.h's ordering rule. */
+	if (x->npkt != 0) {
+		struct flowext_pkt pk = { f, &pv, dir, t, flow_packets(f) + 1,
+		    size };
+
+		flowext_packet(x, f, &pk);
+	}
+	flow_account(f, dir, t, size, pv.tcp_flags);
+	if (m->tcp_end && (pv.tcp_flags & (TCP_FLAG_FIN | TCP_FLAG_RST)) &&
+	    pv.protocol == 6)
+		flowtab_tcp_check_end(m->ft, f);
+	if (t - m->scan_tick_ms >= IDLE_SCAN_MS) {
+		m->scan_tick_ms = t;
+		/* Live: the wall-clock pass between reads does this job
+		 * within the ring's room. */
+		if (!m->live)
+			flowtab_expire_idle(m->ft, t, IDLE_SCAN_BUDGET);
+	}
+}
+
+int
+meter_dispatch(struct meter *m, int max)
+{
+	int n = capture_dispatch(m->cap, max, meter_packet, m);
+
+	meter_publish(m, false);
+	return n;
+}
+
+/*
+ * Live wall-clock expiry, never more flows than the export ring has room
+ * for: a full ring would drop them (live capture never waits).  With
+ * traffic, a bounded batch per read; on a quiet link, keep going while the
+ * export stage drains, up to LIVE_EXPIRY_MAX_MS (a table of idle flows
+ * ending at once is exported, not dropped).
+ */
+static void
+live_expire(struct meter *m, uint64_t wall, bool quiet)
+{
+	uint64_t deadline = monotime_ms() + LIVE_EXPIRY_MAX_MS;
+	unsigned room, n;
+
+	for (;;) {
+		room = ring_room(m->ring);
+		if (!quiet && room > IDLE_SCAN_BUDGET)
+			room = IDLE_SCAN_BUDGET;
+		n = flowtab_expire_idle(m->ft, wall, room);
+		n += flowtab_expire_active(m->ft, wall, room - n);
+		if (n < room || !quiet || monotime_ms() >= deadline)
+			return;		/* all due flows are out, or time's up */
+		sleep_us(200);
+	}
+}
+
+void
+meter_between_reads(struct meter *m, bool quiet)
+{
+	uint64_t now, wall;
+
+	if (!m->live)
+		return;
+	wall = walltime_ms();
+	if (wall < m->tick_ms)
+		wall = m->tick_ms;
+	live_expire(m, wall, quiet);
+	now = monotime_ms();
+	if (now >= m->next_capstats_ms) {
+		meter_publish(m, true);
+		m->next_capstats_ms = now + CAPSTATS_MS;
+	} else
+		meter_publish(m, false);
+}
+
+void
+meter_finish(struct meter *m)
+{
+	meter_publish(m, true);
+	m->final_flush = true;
+	flowtab_flush(m->ft, FLOW_END_FORCED);
+	meter_publish(m, true);
+}
+
+static uint64_t
+skipped_total(const uint64_t skipped[DECODE_RESULT_COUNT])
+{
+	uint64_t n = 0;
+	int i;
+
+	for (i = 1; i < DECODE_RESULT_COUNT; i++)
+		n += skipped[i];
+	return n;
+}
+
+#define PUT(field, v)	atomic_store_explicit(&s->field, (v), \
+			    memory_order_relaxed)
+
+void
+meter_publish(struct meter *m, bool capture)
+{
+	struct meter_snapshot *s = &m->snap;
+	const struct flowtab_stats *fs = flowtab_stats(m->ft);
+	struct capture_stats cs;
+	uint64_t done, total;
+	int i;
+
+	PUT(packets_read, m->cnt.packets_read);
+	PUT(packets_metered, m->cnt.packets_metered);
+	for (i = 0; i < DECODE_RESULT_COUNT; i++)
+		PUT(packets_skipped[i], m->cnt.packets_skipped[i]);
+	PUT(packets_ignored, skipped_total(m->cnt.packets_skipped));
+	PUT(flows_expired, m->cnt.flows_expired);
+	PUT(flows_dropped_queue, m->cnt.flows_dropped_queue);
+	PUT(flows_created, fs->created);
+	PUT(flows_idle, fs->expired_idle);
+	PUT(flows_active, fs->expired_active);
+	PUT(flows_evicted, fs->evicted);
+	PUT(flows_flushed, fs->flushed);
+	PUT(flows_tcp_end, fs->ended_tcp);
+	PUT(flows_cached, fs->active);
+	PUT(flows_peak, fs->peak_active);
+	if (!capture || m->cap == NULL)
+		return;
+	if (m->live) {
+		if (capture_stats(m->cap, &cs) == 0) {
+			PUT(capture_received, cs.received);
+			PUT(capture_dropped[0], cs.dropped);
+			PUT(capture_dropped[1], cs.if_dropped);
+		}
+	} else if (capture_progress(m->cap, &done, &total) == 0) {
+		PUT(input_done, done);
+		PUT(input_total, total);
+	}
+}
+
+#undef PUT
+
+const struct meter_snapshot *
+meter_snapshot(const struct meter *m)
+{
+	return &m->snap;
+}
+
+uint64_t
+meter_clock_ms(const struct meter *m)
+{
+	return m->tick_ms;
+}

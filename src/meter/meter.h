@@ -1,0 +1,108 @@
+/*
+ * meter.h - one metering pipeline: input -> decode -> flow table -> flow
+ * extensions (features, DPI) -> its ring to the export stage.
+ *
+ * A meter runs on one thread (today the main thread; later one per
+ * capture queue).  Per packet it allocates nothing, formats nothing and
+ * takes no lock.  A finished flow is copied into the meter's SPSC ring,
+ * once per flow, and the export stage's wake-up is signalled.
+ *
+ * Counters are plain on the metering thread and published by
+ * meter_publish() (between reads) into struct meter_snapshot, whose
+ * fields are atomics: the status line, SIGUSR1 and the end report read
+ * snapshots only, from any thread, and add up N meters the same way.
+ *
+ * Clock: packet time in integer ms (tv_sec*1000 + tv_usec/1000), clamped
+ * so it never goes backwards; an idle scan runs every 10 ms of it, as in
+ * NFStream.  Live capture also expires on the wall clock: after every read
+ * (at most timeout_ms apart, traffic or not) idle and active timeouts are
+ * checked against max(packet clock, wall clock), so flows end on time when
+ * the link goes quiet.  Files keep packet time only, so a replayed capture
+ * gives NFStream's flows.
+ */
+#ifndef STREAMPROBE_METER_H
+#define STREAMPROBE_METER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decode.h"
+#include "flowext.h"
+
+struct capture;
+struct cap_pkt;
+struct ring;
+struct wake;
+
+struct meter_conf {
+	const struct flowext	*ext;		/* per-flow extension layout */
+	uint32_t		 max_flows;
+	uint64_t		 idle_timeout_ms;
+	uint64_t		 active_timeout_ms;
+	bool			 tcp_end;
+	unsigned		 accounting_mode;	/* enum pkt_size_kind */
+	bool			 decode_tunnels;
+	/* Live capture: the ring never waits while running (a full ring
+	 * drops, counted) and flows also expire on the wall clock. */
+	bool			 live;
+	struct wake		*wake;		/* the export stage's; may be NULL */
+};
+
+/* Published counters; every field is written by the meter only. */
+struct meter_snapshot {
+	_Atomic uint64_t	packets_read;
+	_Atomic uint64_t	packets_metered;
+	_Atomic uint64_t	packets_skipped[DECODE_RESULT_COUNT];
+	_Atomic uint64_t	packets_ignored;	/* sum of skipped */
+	_Atomic uint64_t	flows_expired;		/* into the ring */
+	_Atomic uint64_t	flows_dropped_queue;	/* live: ring full */
+	/* The flow table's (struct flowtab_stats). */
+	_Atomic uint64_t	flows_created;
+	_Atomic uint64_t	flows_idle;
+	_Atomic uint64_t	flows_active;
+	_Atomic uint64_t	flows_evicted;
+	_Atomic uint64_t	flows_flushed;
+	_Atomic uint64_t	flows_tcp_end;
+	_Atomic uint32_t	flows_cached;
+	_Atomic uint32_t	flows_peak;
+	/* Live input: libpcap's counters. */
+	_Atomic uint64_t	capture_received;
+	_Atomic uint64_t	capture_dropped[2];	/* kernel, interface */
+	/* Files: bytes read and in all (total 0: unknown). */
+	_Atomic uint64_t	input_done;
+	_Atomic uint64_t	input_total;
+	size_t			bytes_per_flow;		/* constant */
+};
+
+struct meter;
+
+/* The ring (RING_SLOTS records of the layout's size) is the meter's. */
+struct meter *meter_create(const struct meter_conf *conf, char *errbuf,
+    size_t errlen);
+void meter_destroy(struct meter *m);
+/* The input; NULL (unit tests) feeds meter_packet() by hand.  The meter
+ * does not own it. */
+void meter_set_input(struct meter *m, struct capture *cap);
+struct ring *meter_ring(struct meter *m);
+
+/* One packet (the capture callback): decode, account, expire by packet
+ * time.  frame is borrowed for the call. */
+void meter_packet(void *meter, const struct cap_pkt *h, const uint8_t *frame);
+
+/* Read up to max packets from the input; capture_dispatch()'s result. */
+int meter_dispatch(struct meter *m, int max);
+/* Between reads: live wall-clock expiry (quiet: nothing was read). */
+void meter_between_reads(struct meter *m, bool quiet);
+/* End of input or stop: every flow to the ring, waiting for room (the
+ * export stage must be draining), then publish. */
+void meter_finish(struct meter *m);
+
+/* Counters into the snapshot (and libpcap's, with capture true). */
+void meter_publish(struct meter *m, bool capture);
+const struct meter_snapshot *meter_snapshot(const struct meter *m);
+/* Packet clock (ms) as it stands. */
+uint64_t meter_clock_ms(const struct meter *m);
+
+#endif

@@ -1,0 +1,256 @@
+/*
+ * test_meter.c - one meter fed hand-built Ethernet frames through
+ * meter_packet(), without libpcap: flows created, the published counters,
+ * idle expiry on the packet clock, finished flows arriving in the ring
+ * (with the export stage's wake-up signalled), the final flush, and a
+ * live meter dropping (counted) what a full ring cannot take.
+ *
+ * Expected values are derived by hand from the frames: each frame is
+ * 14 (Ethernet) + 20 (IPv4) + 8 (UDP) + 18 (payload) = 60 bytes on the
+ * wire, so a flow of n packets has 60 * n bytes in accounting mode 0
+ * (pcap wire length); the packet clock is ts_sec * 1000 + ts_usec / 1000.
+ */
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "capture.h"
+#include "decode.h"
+#include "flow.h"
+#include "flowext.h"
+#include "meter.h"
+#include "pktwriter.h"
+#include "ring.h"
+#include "wake.h"
+
+#define FRAME_BYTES	60
+#define RING_SLOTS	8192	/* meter.c's export ring */
+
+static const uint8_t HOST_A[4] = { 10, 0, 0, 1 };
+static const uint8_t HOST_B[4] = { 10, 0, 0, 2 };
+static const uint8_t HOST_C[4] = { 10, 0, 0, 3 };
+static const uint8_t MAC_1[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+static const uint8_t MAC_2[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+
+struct fixture {
+	struct flowext	 ext;
+	struct wake	 wake;
+	struct meter	*m;
+};
+
+static struct fixture *
+fixture_new(bool live, uint32_t max_flows)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	struct meter_conf mc;
+	char err[256];
+
+	assert_non_null(fx);
+	flowext_init(&fx->ext);				/* core flow only */
+	assert_int_equal(flowext_freeze(&fx->ext, err, sizeof(err)), 0);
+	assert_int_equal(wake_init(&fx->wake), 0);
+	memset(&mc, 0, sizeof(mc));
+	mc.ext = &fx->ext;
+	mc.max_flows = max_flows;
+	mc.idle_timeout_ms = 1000;
+	mc.active_timeout_ms = 100000;
+	mc.accounting_mode = PKT_SIZE_RAW;
+	mc.decode_tunnels = true;
+	mc.live = live;
+	mc.wake = &fx->wake;
+	fx->m = meter_create(&mc, err, sizeof(err));
+	assert_non_null(fx->m);
+	return fx;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	if (fx != NULL) {
+		meter_destroy(fx->m);
+		flowext_destroy(&fx->ext);
+		wake_destroy(&fx->wake);
+		free(fx);
+	}
+	return 0;
+}
+
+/* One UDP frame src:sport -> dst:dport at ts (seconds, microseconds). */
+static void
+feed_udp(struct meter *m, const uint8_t src[4], uint16_t sport,
+    const uint8_t dst[4], uint16_t dport, int64_t sec, int64_t usec)
+{
+	struct cap_pkt h = { .ts_sec = sec, .ts_usec = usec,
+	    .dlt = DECODE_DLT_EN10MB };
+	struct pw w;
+
+	pw_init(&w);
+	pw_eth(&w, MAC_2, MAC_1, 0x0800);
+	pw_ipv4(&w, 20 + 8 + 18, 0, 17, src, dst);
+	pw_udp(&w, sport, dport, 8 + 18);
+	pw_fill(&w, 0xab, 18);
+	assert_int_equal(w.len, FRAME_BYTES);
+	h.caplen = h.wirelen = w.len;
+	meter_packet(m, &h, w.b);
+}
+
+/* An ARP frame: decoded as not IP, skipped. */
+static void
+feed_arp(struct meter *m, int64_t sec)
+{
+	struct cap_pkt h = { .ts_sec = sec, .dlt = DECODE_DLT_EN10MB };
+	struct pw w;
+
+	pw_init(&w);
+	pw_eth(&w, MAC_2, MAC_1, 0x0806);
+	pw_pad_to(&w, FRAME_BYTES);
+	h.caplen = h.wirelen = w.len;
+	meter_packet(m, &h, w.b);
+}
+
+#define SNAP(fx, field) \
+	atomic_load(&meter_snapshot((fx)->m)->field)
+
+static bool
+wake_pending(struct wake *w)
+{
+	struct pollfd pfd = { .fd = w->fd, .events = POLLIN };
+
+	return poll(&pfd, 1, 0) == 1;
+}
+
+/* Two flows, one of them both ways, and a skipped frame. */
+static void
+test_flows_and_counters(void **state)
+{
+	struct fixture *fx = fixture_new(false, 64);
+
+	*state = fx;
+	feed_udp(fx->m, HOST_A, 1000, HOST_B, 53, 1, 0);	/* t 1000 */
+	feed_udp(fx->m, HOST_B, 53, HOST_A, 1000, 1, 10000);	/* t 1010 */
+	feed_arp(fx->m, 1);
+	feed_udp(fx->m, HOST_C, 2000, HOST_B, 53, 1, 20999);	/* t 1020 */
+	meter_publish(fx->m, false);
+	assert_int_equal(SNAP(fx, packets_read), 4);
+	assert_int_equal(SNAP(fx, packets_metered), 3);
+	assert_int_equal(SNAP(fx, packets_skipped[DECODE_NOT_IP]), 1);
+	assert_int_equal(SNAP(fx, packets_ignored), 1);
+	assert_int_equal(SNAP(fx, flows_created), 2);
+	assert_int_equal(SNAP(fx, flows_cached), 2);
+	assert_int_equal(SNAP(fx, flows_expired), 0);
+	/* 20999 us truncates to 20 ms. */
+	assert_int_equal(meter_clock_ms(fx->m), 1020);
+	assert_null(ring_pop_begin(meter_ring(fx->m)));
+}
+
+/*
+ * Idle timeout 1000 ms on the packet clock: flow A-B (last packet at
+ * 1010 ms) is idle at 2010 ms, so the scan run by the packet at 2500 ms
+ * (every 10 ms of packet time) ends it; flow C-B (1020 ms) too.  The
+ * packet at 2500 starts a third flow.  The ring gets both, LRU order, and
+ * the export stage's wake-up is signalled since it was asleep.
+ */
+static void
+test_idle_expiry_to_ring(void **state)
+{
+	struct fixture *fx = fixture_new(false, 64);
+	const struct flow *f;
+	struct ring *r;
+
+	*state = fx;
+	r = meter_ring(fx->m);
+	feed_udp(fx->m, HOST_A, 1000, HOST_B, 53, 1, 0);
+	feed_udp(fx->m, HOST_B, 53, HOST_A, 1000, 1, 10000);
+	feed_udp(fx->m, HOST_C, 2000, HOST_B, 53, 1, 20000);
+	/* 1999 ms: nothing idle for 1000 ms yet (A-B 989, C-B 979). */
+	feed_udp(fx->m, HOST_C, 2001, HOST_B, 53, 1, 999000);
+	assert_null(ring_pop_begin(r));
+	wake_prepare(&fx->wake);	/* the export stage goes to sleep */
+	feed_udp(fx->m, HOST_A, 3000, HOST_C, 80, 2, 500000);	/* t 2500 */
+	assert_true(wake_pending(&fx->wake));
+	wake_wait(&fx->wake, 0);
+
+	assert_non_null(f = ring_pop_begin(r));
+	assert_memory_equal(f->key.addr[f->src_end], HOST_A, 4);
+	assert_int_equal(f->packets[FLOW_DIR_SRC2DST], 1);
+	assert_int_equal(f->packets[FLOW_DIR_DST2SRC], 1);
+	assert_int_equal(f->bytes[FLOW_DIR_SRC2DST] + f->bytes[FLOW_DIR_DST2SRC],
+	    2 * FRAME_BYTES);
+	assert_int_equal(flow_first_ms(f), 1000);
+	assert_int_equal(flow_last_ms(f), 1010);
+	assert_int_equal(f->end_reason, FLOW_END_IDLE);
+	ring_pop_end(r);
+	assert_non_null(f = ring_pop_begin(r));
+	assert_memory_equal(f->key.addr[f->src_end], HOST_C, 4);
+	assert_int_equal(f->key.port[f->src_end], 2000);
+	assert_int_equal(flow_packets(f), 1);
+	assert_int_equal(f->end_reason, FLOW_END_IDLE);
+	ring_pop_end(r);
+	assert_null(ring_pop_begin(r));	/* C:2001 (1999 ms) is not idle */
+
+	meter_publish(fx->m, false);
+	assert_int_equal(SNAP(fx, flows_created), 4);
+	assert_int_equal(SNAP(fx, flows_idle), 2);
+	assert_int_equal(SNAP(fx, flows_expired), 2);
+	assert_int_equal(SNAP(fx, flows_cached), 2);
+
+	/* End of input: the other two, oldest created first, forced. */
+	meter_finish(fx->m);
+	assert_non_null(f = ring_pop_begin(r));
+	assert_int_equal(f->key.port[f->src_end], 2001);
+	assert_int_equal(f->end_reason, FLOW_END_FORCED);
+	ring_pop_end(r);
+	assert_non_null(f = ring_pop_begin(r));
+	assert_int_equal(f->key.port[f->src_end], 3000);
+	assert_int_equal(f->end_reason, FLOW_END_FORCED);
+	ring_pop_end(r);
+	assert_null(ring_pop_begin(r));
+	assert_int_equal(SNAP(fx, flows_flushed), 2);
+	assert_int_equal(SNAP(fx, flows_expired), 4);
+	assert_int_equal(SNAP(fx, flows_cached), 0);
+}
+
+/*
+ * Live, running: the ring never waits.  A table of 16 flows fed
+ * RING_SLOTS + 16 + 5 one-packet flows evicts RING_SLOTS + 5 of them
+ * (lack of resources); the ring takes RING_SLOTS and the last 5 are
+ * dropped and counted.  All packets at t 1000 ms: nothing is idle.
+ */
+static void
+test_live_full_ring_drops(void **state)
+{
+	struct fixture *fx = fixture_new(true, 16);
+	unsigned i, n = RING_SLOTS + 16 + 5;
+
+	*state = fx;
+	for (i = 0; i < n; i++)
+		feed_udp(fx->m, HOST_A, (uint16_t)(1024 + i), HOST_B, 53, 1, 0);
+	meter_publish(fx->m, false);
+	assert_int_equal(SNAP(fx, flows_created), n);
+	assert_int_equal(SNAP(fx, flows_evicted), RING_SLOTS + 5);
+	assert_int_equal(SNAP(fx, flows_expired), RING_SLOTS);
+	assert_int_equal(SNAP(fx, flows_dropped_queue), 5);
+	assert_int_equal(SNAP(fx, flows_cached), 16);
+	assert_int_equal(ring_room(meter_ring(fx->m)), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_flows_and_counters, teardown),
+		cmocka_unit_test_teardown(test_idle_expiry_to_ring, teardown),
+		cmocka_unit_test_teardown(test_live_full_ring_drops, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
