@@ -9,6 +9,7 @@
  * 2 bad usage, a bad configuration, or input that cannot be opened.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -65,6 +66,19 @@ install_signals(void)
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaction(sigs[i], &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+static void
+block_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
 /* Checks that need the whole configuration (--check-config does them too). */
@@ -171,6 +185,10 @@ main(int argc, char **argv)
 	/* Before start-up work (resolving collectors can take a while): a
 	 * SIGTERM meanwhile still ends in a clean, flushed exit. */
 	install_signals();
+	/* Every thread started from here (TCP senders, the export stage)
+	 * inherits this block, so the signals reach the metering thread and
+	 * cut its poll() short; probe_run() unblocks them there. */
+	block_signals();
 	if ((p = probe_create(&conf, errbuf, sizeof(errbuf))) == NULL)
 		return start_failed(errbuf, &conf);
 	/* Capture and sockets are open: the pid file, then drop root. */

@@ -17,6 +17,7 @@
  * stage drains it before the exporters finish.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -191,12 +192,17 @@ probe_run(struct probe *p)
 {
 	char errbuf[256];
 	int n, status = 0, rc;
+	sigset_t all;
 	double t0;
 
 	if (export_stage_start(p->stage, errbuf, sizeof(errbuf)) != 0) {
 		log_warnx("%s", errbuf);
 		return 2;
 	}
+	/* The threads are started (with signals blocked, main.c): from now
+	 * on this thread takes the signals, so a stop interrupts its poll. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_UNBLOCK, &all, NULL);
 	t0 = now_s();
 	report_start(&p->rep, monotime_ms());
 	for (;;) {

@@ -3,7 +3,8 @@
  *
  *	capture_open()		validate and open files or an interface
  *	capture_dispatch()	packets to a callback; files chained as one stream
- *	capture_error(), capture_breakloop(), capture_is_live()
+ *	capture_set_wait(), capture_error(), capture_breakloop(),
+ *	capture_is_live()
  *	capture_stats(), capture_progress(), capture_close()
  */
 #define _DEFAULT_SOURCE	/* libpcap needs the BSD u_char types */
@@ -24,6 +25,7 @@ struct capture {
 	unsigned		 next_file;	/* index of the file after p */
 	int			 dlt;
 	int			 fd;		/* live: pollable descriptor */
+	int			 wait_ms;	/* live: poll() timeout */
 	uint64_t		 total_bytes;	/* files: sum of their sizes */
 	uint64_t		 done_bytes;	/* files: sizes of those read */
 	capture_cb		 cb;
@@ -154,6 +156,7 @@ capture_open(const struct capture_conf *conf, char *errbuf, size_t errlen)
 		return NULL;
 	}
 	cap->conf = *conf;
+	cap->wait_ms = conf->timeout_ms;
 	if (conf->nfiles == 0) {
 		if ((cap->p = open_live(conf, errbuf, errlen)) == NULL) {
 			free(cap);
@@ -215,7 +218,7 @@ capture_dispatch(struct capture *cap, int max, capture_cb cb, void *arg)
 		if (n == 0 && cap->conf.nfiles == 0) {
 			struct pollfd pfd = { cap->fd, POLLIN, 0 };
 
-			if (poll(&pfd, 1, cap->conf.timeout_ms) < 0 &&
+			if (poll(&pfd, 1, cap->wait_ms) < 0 &&
 			    errno != EINTR) {
 				snprintf(cap->error, sizeof(cap->error), "%s: poll: %s",
 				    cap->conf.iface, strerror(errno));
@@ -254,6 +257,12 @@ const char *
 capture_error(const struct capture *cap)
 {
 	return cap->error;
+}
+
+void
+capture_set_wait(struct capture *cap, int ms)
+{
+	cap->wait_ms = ms;
 }
 
 void

@@ -53,6 +53,9 @@ struct capture *capture_open(const struct capture_conf *conf, char *errbuf,
 /* Up to max packets; returns the count (0 when a live interface stayed
  * quiet for timeout_ms), CAPTURE_EOF or CAPTURE_ERROR. */
 int capture_dispatch(struct capture *cap, int max, capture_cb cb, void *arg);
+/* Live: how long a quiet interface is polled before dispatch returns 0
+ * (the caller's timers and wall-clock expiry run between reads). */
+void capture_set_wait(struct capture *cap, int ms);
 const char *capture_error(const struct capture *cap);
 void capture_breakloop(struct capture *cap);	/* async-signal-safe */
 bool capture_is_live(const struct capture *cap);

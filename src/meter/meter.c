@@ -31,6 +31,12 @@
 #define IDLE_SCAN_BUDGET	1000
 #define LIVE_EXPIRY_MAX_MS	50	/* quiet link: longest expiry pass */
 #define CAPSTATS_MS		1000
+/* Quiet link: how long the interface is polled between expiry passes.
+ * Flows cached: 100 ms, so they end on time on the wall clock.  None: no
+ * deadline to meet, only the 1 s timers (drop counters, status line), so
+ * an idle probe wakes twice a second instead of ten times. */
+#define POLL_FLOWS_MS		100
+#define POLL_EMPTY_MS		500
 #define FLUSH_STALL_MS		5000	/* shutdown: export stage stuck */
 
 struct meter_counters {
@@ -289,6 +295,8 @@ meter_between_reads(struct meter *m, bool quiet)
 	if (wall < m->tick_ms)
 		wall = m->tick_ms;
 	live_expire(m, wall, quiet);
+	capture_set_wait(m->cap, flowtab_stats(m->ft)->active > 0 ?
+	    POLL_FLOWS_MS : POLL_EMPTY_MS);
 	now = monotime_ms();
 	if (now >= m->next_capstats_ms) {
 		meter_publish(m, true);
