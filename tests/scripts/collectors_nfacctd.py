@@ -235,6 +235,18 @@ def nfacctd_conf(shipped, confdir, port, extra):
     return "".join(out)
 
 
+def start_nfacctd(conf, log, label):
+    """nfacctd on CONF, once its LOG says it listens; None (and a failure
+    said) when it does not within 20 s."""
+    nf = start(["nfacctd", "-f", conf], stdout=subprocess.DEVNULL,
+               stderr=subprocess.STDOUT)
+    if not wait_for(lambda: file_has(log, "waiting for NetFlow"), 20):
+        bad("%s: nfacctd did not start (see %s)" % (label, log))
+        stop(nf)
+        return None
+    return nf
+
+
 def run_probe(probe, shared, template, url, csv_path, log):
     """One probe run a capture (the CSV is their rows, in order): the
     burst of records at the end of a run stays within a default UDP
@@ -289,11 +301,8 @@ def one_json(probe, shared, confdir, work, template, proto):
                          (template, proto)), confdir, port,
             {"print_output_file": out, "print_output_file_append": "true",
              "print_refresh_time": 1, "logfile": log}))
-    nf = start(["nfacctd", "-f", conf], stdout=subprocess.DEVNULL,
-               stderr=subprocess.STDOUT)
-    if not wait_for(lambda: file_has(log, "waiting for NetFlow"), 20):
-        bad("%s: nfacctd did not start (see %s)" % (label, log))
-        stop(nf)
+    nf = start_nfacctd(conf, log, label)
+    if nf is None:
         return
     url = "%s://127.0.0.1:%d" % ("ipfix+udp" if proto == "ipfix" else
                                  "nf9+udp", port)
@@ -410,11 +419,8 @@ def one_pgsql(probe, shared, confdir, work, template, proto):
         body = re.sub(r"(?m)^aggregate:.*$", "aggregate: " + aggregate, body)
         with open(conf, "w") as f:
             f.write(body)
-        nf = start(["nfacctd", "-f", conf], stdout=subprocess.DEVNULL,
-                   stderr=subprocess.STDOUT)
-        if not wait_for(lambda: file_has(log, "waiting for NetFlow"), 20):
-            bad("%s: nfacctd did not start (see %s)" % (label, log))
-            stop(nf)
+        nf = start_nfacctd(conf, log, label)
+        if nf is None:
             return
         csv_path = os.path.join(d, "flows.csv")
         url = "%s://127.0.0.1:%d" % ("ipfix+udp" if proto == "ipfix" else
