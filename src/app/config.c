@@ -91,7 +91,8 @@ set_string(char **dst, const char *value, char *errbuf, size_t errlen)
 	return 0;
 }
 
-/* "-r a.pcap,b.pcap" (and repeated -r) append files in order. */
+/* "-r a.pcap,b.pcap" (and repeated -r) append files in order; blanks
+ * around an item are not part of it ("read = a.pcap, b.pcap"). */
 static int
 add_files(struct probe_conf *c, const char *list, char *errbuf, size_t errlen)
 {
@@ -101,6 +102,10 @@ add_files(struct probe_conf *c, const char *list, char *errbuf, size_t errlen)
 	for (;;) {
 		comma = strchr(p, ',');
 		n = comma ? (size_t)(comma - p) : strlen(p);
+		while (n > 0 && (*p == ' ' || *p == '\t'))
+			p++, n--;
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
 		if (n == 0) {
 			snprintf(errbuf, errlen, "-r: empty file name in \"%s\"",
 			    list);

@@ -209,6 +209,13 @@ tmpl_load(struct tmpl *t, const char *name_or_path, const char *dir,
 	}
 	while (fgets(line, sizeof(line), fp) != NULL) {
 		lineno++;
+		/* A longer line would be read in pieces, and the tail of a
+		 * comment could turn into a field. */
+		if (strchr(line, '\n') == NULL && !feof(fp)) {
+			fclose(fp);
+			return load_error(errbuf, errlen, t->path, lineno,
+			    "line longer than %zu bytes", sizeof(line) - 2);
+		}
 		if ((p = strchr(line, '#')) != NULL)
 			*p = '\0';
 		ntok = 0;

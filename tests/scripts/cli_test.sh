@@ -39,6 +39,11 @@ check version 0 "" -- "$probe" --version
 check no-input 2 "nothing to read" -- "$probe"
 check missing-file 2 "cannot read capture file .*/nope.pcap" -- "$probe" -r "$tmp/nope.pcap"
 check missing-second-file 2 "nope2.pcap" -- "$probe" -r "$tmp/demo.pcap,$tmp/nope2.pcap"
+# Blanks around list items are not part of the name ("read = a.pcap, b.pcap"):
+# both files read, so twice the demo's 48 packets (make_demo_pcap writes 48).
+check list-blanks 0 "packets: 96 read" -- "$probe" -r "$tmp/demo.pcap , $tmp/demo.pcap" --csv /dev/null
+printf 'read = %s, %s\ncsv = /dev/null\n' "$tmp/demo.pcap" "$tmp/demo.pcap" >"$tmp/blanks.conf"
+check list-blanks-conf 0 "packets: 96 read" -- "$probe" -f "$tmp/blanks.conf"
 check not-a-capture 2 "cannot read capture file .*text.pcap" -- "$probe" -r "$tmp/text.pcap"
 check bad-bpf 2 "bad BPF filter" -- "$probe" -r "$tmp/demo.pcap" --bpf "port nonsense"
 check unknown-interface 2 "interface nosuchif0" -- "$probe" -i nosuchif0
@@ -103,6 +108,10 @@ check template-wrong-type 2 "t2.tmpl line 2: element 7 is unsigned16, not float6
 # the value without the padding); only for strings and octet arrays, not lists.
 printf 'src_ip sourceIPv4Address 8 ipv4Address\nsrc_port sourceTransportPort 7 unsigned16 2 fixed\n' >"$tmp/t5.tmpl"
 check template-fixed-number 2 't5.tmpl line 2: "fixed" is for string and octetArray fields' -- "$probe" -r "$tmp/demo.pcap" --export ipfix+file://"$tmp/x.ipfix" --template "$tmp/t5.tmpl"
+# A line longer than the parser's buffer is an error, not split in two (the
+# tail of a long comment would have become a field line).
+{ printf 'src_ip sourceIPv4Address 8 ipv4Address\n# '; printf 'x%.0s' $(seq 600); printf ' dst_ip destinationIPv4Address 12 ipv4Address\n'; } >"$tmp/t12.tmpl"
+check template-long-line 2 't12.tmpl line 2: line longer than 510 bytes' -- "$probe" -r "$tmp/demo.pcap" --export ipfix+file://"$tmp/x.ipfix" --template "$tmp/t12.tmpl"
 printf 'src_ip sourceIPv4Address 8 ipv4Address\napplication_name applicationName 96 string 16 fixd\n' >"$tmp/t6.tmpl"
 check template-fixed-typo 2 't6.tmpl line 2: expected "column element \[pen:\]id type \[length \[fixed\]\]"' -- "$probe" -r "$tmp/demo.pcap" --export ipfix+file://"$tmp/x.ipfix" --template "$tmp/t6.tmpl"
 printf 'enterprise 32473\nsrc_ip sourceIPv4Address 8 ipv4Address\nsplt_ps x ENT:48 octetArray 20 fixed\n' >"$tmp/t7.tmpl"
