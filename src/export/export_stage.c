@@ -339,9 +339,10 @@ export_stage_report(struct export_stage *s, FILE *fp)
 }
 
 /*
- * Records the exporters took but could not deliver (collector refusing or
- * absent, TCP queue full or not drained at the end): one line per output,
- * after the run.  Returns the total.
+ * Records the exporters refused (encoding, a failed file) or took but could
+ * not deliver (collector refusing or absent, TCP queue full or not drained
+ * at the end, rows lost in a failed write): one line per output, after the
+ * run.  Returns the total.
  */
 uint64_t
 export_stage_report_undelivered(struct export_stage *s)
@@ -350,8 +351,11 @@ export_stage_report_undelivered(struct export_stage *s)
 	unsigned i;
 
 	for (i = 0; i < s->nexp; i++) {
-		if (s->exp[i]->ops->records_lost == NULL ||
-		    (n = s->exp[i]->ops->records_lost(s->exp[i])) == 0)
+		/* Refused at once (failed) or taken and lost later. */
+		n = s->exp[i]->failed;
+		if (s->exp[i]->ops->records_lost != NULL)
+			n += s->exp[i]->ops->records_lost(s->exp[i]);
+		if (n == 0)
 			continue;
 		log_warnx("%s: %llu records not delivered", s->exp[i]->name,
 		    (unsigned long long)n);
