@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -52,8 +53,11 @@ struct qmsg {
 struct transport {
 	struct transport_conf	 conf;
 	char			 name[300];
-	int			 fd;		/* UDP, TCP (thread-owned) */
-	FILE			*fp;
+	int			 fd;		/* UDP, TCP (thread-owned), file */
+	bool			 is_file;
+	bool			 file_regular;	/* can be cut back */
+	bool			 file_dead;	/* a write failed: drop */
+	off_t			 file_off;	/* end of the last whole message */
 	struct addrinfo		*ai;		/* TCP: resolved collector */
 	/* TCP thread and queue */
 	pthread_t		 thread;
@@ -86,6 +90,66 @@ count_dropped(struct transport *t, uint32_t records)
 {
 	atomic_fetch_add(&t->messages_dropped, 1);
 	atomic_fetch_add(&t->records_dropped, records);
+}
+
+/*
+ * Files: one write(2) per message, so that the end of the last whole
+ * message is known.  A message that does not go in whole is cut off again
+ * (the file stays readable to its end), its records and every later one
+ * are dropped and counted, and the cause is logged at once; a reopened
+ * file (SIGHUP) is tried again.
+ */
+static void
+file_send(struct transport *t, const uint8_t *msg, size_t len,
+    uint32_t records)
+{
+	size_t done = 0;
+	ssize_t n;
+	int err = 0;
+
+	if (t->file_dead) {
+		count_dropped(t, records);
+		return;
+	}
+	while (done < len) {
+		n = write(t->fd, msg + done, len - done);
+		if (n > 0) {
+			done += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		err = n < 0 ? errno : ENOSPC;	/* 0 bytes: nothing fits */
+		break;
+	}
+	if (done == len) {
+		t->file_off += (off_t)len;
+		count_sent(t, len, records);
+		return;
+	}
+	if (t->file_regular && done > 0 &&
+	    ftruncate(t->fd, t->file_off) == 0)
+		(void)lseek(t->fd, t->file_off, SEEK_SET);
+	count_dropped(t, records);
+	t->file_dead = true;
+	log_warnx("%s: write failed (%s); the file ends with the last whole "
+	    "message, later records are counted as dropped", t->name,
+	    strerror(err));
+}
+
+static int
+file_open(struct transport *t, int flags)
+{
+	struct stat st;
+
+	if ((t->fd = open(t->conf.path, flags | O_WRONLY | O_CREAT | O_CLOEXEC,
+	    0666)) < 0)
+		return -1;
+	t->file_regular = fstat(t->fd, &st) == 0 && S_ISREG(st.st_mode);
+	t->file_off = t->file_regular ? lseek(t->fd, 0, SEEK_END) : 0;
+	if (t->file_off < 0)
+		t->file_off = 0;
+	return 0;
 }
 
 /* Write everything, waiting at most timeout_ms for the socket each time. */
@@ -456,16 +520,17 @@ transport_open(const struct transport_conf *conf, char *errbuf, size_t errlen)
 		break;
 	case TRANSPORT_FILE:
 		snprintf(t->name, sizeof(t->name), "file://%s", conf->path);
+		t->is_file = true;
+		rc = 0;
 		if (strcmp(conf->path, "-") == 0)
-			t->fp = stdout;
-		else if ((t->fp = fopen(conf->path, "wb")) == NULL)
+			t->fd = STDOUT_FILENO;
+		else if ((rc = file_open(t, O_TRUNC)) != 0)
 			snprintf(errbuf, errlen, "cannot open %s: %s", conf->path,
 			    strerror(errno));
-		rc = t->fp != NULL ? 0 : -1;
 		break;
 	}
 	if (rc != 0) {
-		if (t->fd >= 0)
+		if (t->fd >= 0 && t->fd != STDOUT_FILENO)
 			close(t->fd);
 		if (t->ai != NULL)
 			freeaddrinfo(t->ai);
@@ -505,10 +570,7 @@ transport_send(struct transport *t, const uint8_t *msg, size_t len,
 		}
 		return;
 	case TRANSPORT_FILE:
-		if (fwrite(msg, 1, len, t->fp) == len)
-			count_sent(t, len, records);
-		else
-			count_dropped(t, records);
+		file_send(t, msg, len, records);
 		return;
 	case TRANSPORT_TCP:
 		break;
@@ -556,19 +618,26 @@ transport_set_preamble(struct transport *t, const uint8_t *buf, size_t len)
 int
 transport_reopen(struct transport *t, char *errbuf, size_t errlen)
 {
-	FILE *fp;
+	int old = t->fd;
+	bool regular = t->file_regular;
+	off_t off = t->file_off;
 
-	if (t->conf.kind != TRANSPORT_FILE || t->fp == stdout)
+	if (t->conf.kind != TRANSPORT_FILE || t->fd == STDOUT_FILENO)
 		return 0;
-	if ((fp = fopen(t->conf.path, "ab")) == NULL) {
+	if (file_open(t, O_APPEND) != 0) {
 		snprintf(errbuf, errlen, "cannot reopen %s: %s (still writing to "
 		    "the old file)", t->conf.path, strerror(errno));
+		t->fd = old;
+		t->file_regular = regular;
+		t->file_off = off;
 		return -1;
 	}
-	if (fclose(t->fp) != 0)
+	if (close(old) != 0)
 		snprintf(errbuf, errlen, "closing the old %s: %s", t->conf.path,
 		    strerror(errno));
-	t->fp = fp;
+	if (t->file_dead)
+		log_warnx("%s: writing again in the reopened file", t->name);
+	t->file_dead = false;
 	return 1;
 }
 
@@ -624,14 +693,15 @@ transport_close(struct transport *t, unsigned wait_ms,
 		pthread_mutex_destroy(&t->mu);
 		pthread_cond_destroy(&t->cv);
 	}
-	if (t->fp != NULL) {
-		if (fflush(t->fp) != 0 || ferror(t->fp)) {
+	if (t->is_file) {
+		if (t->file_dead) {
 			if (errbuf != NULL)
-				snprintf(errbuf, errlen, "%s: %s", t->name,
-				    strerror(errno));
+				snprintf(errbuf, errlen, "%s: a write failed; the "
+				    "file holds the messages before it", t->name);
 			rc = -1;
 		}
-		if (t->fp != stdout && fclose(t->fp) != 0 && rc == 0) {
+		if (t->fd != STDOUT_FILENO && t->fd >= 0 && close(t->fd) != 0 &&
+		    rc == 0) {
 			if (errbuf != NULL)
 				snprintf(errbuf, errlen, "%s: %s", t->name,
 				    strerror(errno));

@@ -10,7 +10,10 @@
  *    with backoff, and sends the preamble (templates) first on every new
  *    connection.  Messages that do not fit in the queue, or are still
  *    queued when the transport closes, are dropped and counted.
- *  - file: written in order.
+ *  - file: written in order, one write(2) a message; on a failed write the
+ *    file is cut back to the end of the last whole message (it stays
+ *    readable), the cause is logged at once, and that message and every
+ *    later one are dropped and counted (until a reopen).
  * Counters are safe to read from any thread.
  */
 #ifndef STREAMPROBE_TRANSPORT_H
