@@ -1061,7 +1061,7 @@ config_usage(FILE *fp)
 "                           STREAMPROBE_TEMPLATE_DIR environment variable,\n"
 "                           else the built-in directory (Templates, below)\n"
 "      --template-refresh S UDP template and statistics refresh (60)\n"
-"      --template-packets N NetFlow v9: templates also every N packets (20)\n"
+"      --template-packets N UDP: templates also every N messages (20)\n"
 "      --mtu BYTES          NetFlow v9 packet size (1400)\n"
 "      --observation-domain N  IPFIX observation domain / v9 source id (1)\n"
 "      --uniflow            two one-direction records per flow instead of\n"

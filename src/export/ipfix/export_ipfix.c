@@ -7,6 +7,8 @@
  *	append()		a record into the open message (the core's
  *				biflow record, or two uniflow records)
  *	ipfix_tick()		UDP template refresh, flush of an idle message
+ *	export_data_templates()	UDP: data templates every --template-packets
+ *				messages
  *	ipfix_finish()		statistics record, last message, close
  *	ipfix_reopen(), ipfix_release()
  *
@@ -103,6 +105,8 @@ struct ipfix_exporter {
 	bool			 opts_tmpl_set;	/* the open message ends with an
 						 * options template set */
 	uint32_t		 recs_in_msg;
+	unsigned		 msgs_since_templates;	/* UDP */
+	bool			 templates_due;
 	uint64_t		 last_emit_ms;
 	uint64_t		 next_refresh_ms;
 	uint64_t		 init_time_ms;
@@ -198,6 +202,12 @@ drain(struct ipfix_exporter *x, bool appended)
 			(void)preamble_add(x, x->msgbuf, len);
 		else
 			transport_send(x->b.tr, x->msgbuf, len, in_msg);
+		/* UDP: a collector (re)started mid-run decodes after at most
+		 * this many messages, not only at the timed refresh. */
+		if (x->conf_kind == TRANSPORT_UDP &&
+		    x->b.env.template_packets > 0 &&
+		    ++x->msgs_since_templates >= x->b.env.template_packets)
+			x->templates_due = true;
 		x->out_messages++;
 		x->out_octets += len;
 		x->out_records += in_msg;
@@ -514,9 +524,15 @@ _Static_assert(sizeof(struct binrec_varfield) == sizeof(fbVarfield_t) &&
     offsetof(struct binrec_varfield, buf) == offsetof(fbVarfield_t, buf),
     "struct binrec_varfield must be fbVarfield_t");
 
+static int export_data_templates(struct ipfix_exporter *x);
+
 static int
 append_cb(void *ctx, uint16_t tid, const uint8_t *rec, size_t len)
 {
+	struct ipfix_exporter *x = ctx;
+
+	if (x->templates_due)
+		(void)export_data_templates(x);
 	return append(ctx, tid, rec, len);
 }
 
@@ -558,6 +574,32 @@ export_templates(struct ipfix_exporter *x)
 		if (export_template(x, tids[i], tids[i] >= TID_STATS) != 0)
 			return -1;
 	}
+	return 0;
+}
+
+/*
+ * UDP, every --template-packets messages: the data templates again, at the
+ * head of the next message (a few hundred bytes).  Options templates, type
+ * records and the application table follow on the timed refresh.
+ */
+static int
+export_data_templates(struct ipfix_exporter *x)
+{
+	GError *err = NULL;
+	unsigned i;
+
+	x->templates_due = false;
+	x->msgs_since_templates = 0;
+	for (i = 0; i < BINREC_LAYOUTS; i++) {
+		if (!x->b.core.lay[i].used)
+			continue;
+		if (!fbSessionExportTemplate(x->session, x->b.core.lay[i].tid,
+		    &err))
+			return log_gerror(x, "template", x->b.core.lay[i].tid, &err);
+		drain(x, false);
+		x->opts_tmpl_set = false;
+	}
+	x->cur_tid = 0;	/* the next record opens its data set again */
 	return 0;
 }
 
@@ -657,8 +699,11 @@ ipfix_tick(struct exporter *e, uint64_t now_ms, bool idle)
 	if (x->b.env.template_refresh_s > 0 && now_ms >= x->next_refresh_ms) {
 		/* UDP has no session: templates again on a timer (RFC 7011
 		 * 8.4); statistics records on every transport. */
-		if (x->conf_kind == TRANSPORT_UDP)
+		if (x->conf_kind == TRANSPORT_UDP) {
 			(void)export_metadata(x);
+			x->templates_due = false;
+			x->msgs_since_templates = 0;
+		}
 		(void)export_stats(x);
 		(void)emit(x);
 		x->next_refresh_ms = now_ms + x->b.env.template_refresh_s * 1000ull;
