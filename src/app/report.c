@@ -8,6 +8,7 @@
 #include "decode.h"
 #include "dpi.h"
 #include "export_stage.h"
+#include "transport.h"
 #include "log.h"
 #include "meter.h"
 #include "report.h"
@@ -121,16 +122,27 @@ export_errors(const struct report *r, const struct totals *t)
 	    export_stage_records_lost(r->stage);
 }
 
-/* The status line: packets, drops, active flows, exported, export errors. */
+/* The status line: packets, drops, active flows, exported, export errors
+ * (and, with a TCP output, what waits to be delivered). */
 static void
 log_status(struct report *r, const struct totals *t, uint64_t now)
 {
 	uint64_t dt = now - r->status_ms;
+	struct transport_backlog b;
+	char backlog[160] = "";
+
+	if (export_stage_backlog(r->stage, &b))
+		snprintf(backlog, sizeof(backlog), "; tcp backlog %llu records "
+		    "(%llu bytes) queued, %llu records (%llu bytes) "
+		    "unacknowledged", (unsigned long long)b.queued_records,
+		    (unsigned long long)b.queued_bytes,
+		    (unsigned long long)b.kernel_records,
+		    (unsigned long long)b.kernel_bytes);
 
 	report_progress_clear(r);
 	log_info("status: packets %llu read (%.0f/s), %llu skipped, dropped "
 	    "%llu by kernel and %llu by interface; flows %u active, %llu "
-	    "exported; %llu export errors",
+	    "exported; %llu export errors%s",
 	    (unsigned long long)t->packets_read,
 	    dt > 0 ? (t->packets_read - r->status_packets) * 1000.0 / dt : 0,
 	    (unsigned long long)t->skipped,
@@ -138,7 +150,7 @@ log_status(struct report *r, const struct totals *t, uint64_t now)
 	    (unsigned long long)t->capture_dropped[1],
 	    (unsigned)t->flows_cached,
 	    (unsigned long long)export_stage_exported(r->stage),
-	    (unsigned long long)export_errors(r, t));
+	    (unsigned long long)export_errors(r, t), backlog);
 	r->status_packets = t->packets_read;
 	r->status_ms = now;
 }

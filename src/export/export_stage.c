@@ -321,6 +321,28 @@ export_stage_records_lost(const struct export_stage *s)
 	return n;
 }
 
+bool
+export_stage_backlog(const struct export_stage *s,
+    struct transport_backlog *out)
+{
+	struct transport_backlog b;
+	bool any = false;
+	unsigned i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < s->nexp; i++) {
+		if (s->exp[i]->ops->backlog == NULL ||
+		    !s->exp[i]->ops->backlog(s->exp[i], &b))
+			continue;
+		out->queued_records += b.queued_records;
+		out->queued_bytes += b.queued_bytes;
+		out->kernel_records += b.kernel_records;
+		out->kernel_bytes += b.kernel_bytes;
+		any = true;
+	}
+	return any;
+}
+
 void
 export_stage_cpu(const struct export_stage *s, double *user, double *sys)
 {

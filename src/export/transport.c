@@ -25,10 +25,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/sockios.h>
 
 #include "log.h"
 #include "monotime.h"
@@ -48,6 +50,16 @@ struct qmsg {
 	size_t		 len;
 	uint32_t	 records;
 	uint8_t		 data[];
+};
+
+/*
+ * TCP: a message written to the socket whole, until the collector's host
+ * acknowledges it (its end at or below the acknowledged offset).
+ */
+struct inflight {
+	uint64_t	end;		/* stream offset after the message */
+	uint32_t	len;
+	uint32_t	records;
 };
 
 struct transport {
@@ -71,10 +83,19 @@ struct transport {
 	uint8_t			*preamble;
 	size_t			 preamble_len;
 	bool			 down_logged;
+	/* TCP thread only: the connection's stream and its unacknowledged
+	 * messages, oldest first (a ring of cap entries) */
+	uint64_t		 stream_written;
+	struct inflight		*infl;
+	size_t			 infl_head, infl_n, infl_cap;
 	uint64_t		 last_fail_ms;
 	/* counters */
 	_Atomic uint64_t	 messages, octets, records;
 	_Atomic uint64_t	 records_dropped, messages_dropped, connects;
+	/* TCP backlog, published for the status line and statistics */
+	_Atomic uint64_t	 q_bytes, q_records;	/* our queue */
+	_Atomic uint64_t	 k_bytes, k_records;	/* written, not yet
+						 * acknowledged */
 };
 
 static void
@@ -227,17 +248,110 @@ peer_closed(int fd)
 	return recv(fd, &c, 1, MSG_DONTWAIT | MSG_PEEK) <= 0;
 }
 
+/* Bytes written but not yet acknowledged by the collector's host (the
+ * kernel's send queue); 0 when unknown. */
+static uint64_t
+kernel_outq(int fd)
+{
+	int n = 0;
+
+	if (fd < 0 || ioctl(fd, SIOCOUTQ, &n) != 0 || n < 0)
+		return 0;
+	return (uint64_t)n;
+}
+
+/* TCP thread: a message went into the socket whole. */
+static void
+infl_push(struct transport *t, size_t len, uint32_t records)
+{
+	struct inflight *n;
+	size_t i, cap;
+
+	t->stream_written += len;
+	if (t->infl_n == t->infl_cap) {
+		cap = t->infl_cap ? 2 * t->infl_cap : 256;
+		if ((n = malloc(cap * sizeof(*n))) == NULL) {
+			/* Cannot follow it: call it acknowledged. */
+			count_sent(t, len, records);
+			return;
+		}
+		for (i = 0; i < t->infl_n; i++)
+			n[i] = t->infl[(t->infl_head + i) % t->infl_cap];
+		free(t->infl);
+		t->infl = n;
+		t->infl_cap = cap;
+		t->infl_head = 0;
+	}
+	t->infl[(t->infl_head + t->infl_n++) % t->infl_cap] =
+	    (struct inflight){ t->stream_written, (uint32_t)len, records };
+}
+
+/*
+ * Count as sent the messages the collector's host acknowledged (their end
+ * at or below written - SIOCOUTQ); publish what the kernel still holds.
+ * Returns the records of the others.
+ */
+static uint64_t
+infl_update(struct transport *t)
+{
+	uint64_t outq = kernel_outq(t->fd), acked, recs = 0;
+	size_t i;
+
+	acked = t->stream_written > outq ? t->stream_written - outq : 0;
+	while (t->infl_n > 0 && t->infl[t->infl_head].end <= acked) {
+		count_sent(t, t->infl[t->infl_head].len,
+		    t->infl[t->infl_head].records);
+		t->infl_head = (t->infl_head + 1) % t->infl_cap;
+		t->infl_n--;
+	}
+	for (i = 0; i < t->infl_n; i++)
+		recs += t->infl[(t->infl_head + i) % t->infl_cap].records;
+	atomic_store(&t->k_bytes, outq);
+	atomic_store(&t->k_records, recs);
+	return recs;
+}
+
+/*
+ * The connection ends: the messages its kernel still holds unacknowledged
+ * are lost with it (a reset makes sure they are never sent), counted.
+ */
+static uint64_t
+tcp_close_conn(struct transport *t)
+{
+	struct linger lg = { 1, 0 };
+	uint64_t lost = 0;
+
+	if (t->fd < 0)
+		return 0;
+	lost = infl_update(t);
+	if (t->infl_n > 0) {
+		(void)setsockopt(t->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		atomic_fetch_add(&t->messages_dropped, t->infl_n);
+		atomic_fetch_add(&t->records_dropped, lost);
+	}
+	close(t->fd);
+	t->fd = -1;
+	t->infl_n = t->infl_head = 0;
+	t->stream_written = 0;
+	atomic_store(&t->k_bytes, 0);
+	atomic_store(&t->k_records, 0);
+	return lost;
+}
+
 static void
 tcp_disconnect(struct transport *t, const char *why)
 {
-	if (t->fd >= 0) {
-		close(t->fd);
-		t->fd = -1;
-	}
+	uint64_t lost = tcp_close_conn(t);
+
 	if (!t->down_logged) {
-		log_warnx("%s: collector lost (%s); queueing and retrying",
-		    t->name, why);
+		log_warnx("%s: collector lost (%s); %llu records it had not "
+		    "acknowledged are counted as dropped; queueing and retrying",
+		    t->name, why, (unsigned long long)lost);
 		t->down_logged = true;
+	} else if (lost > 0) {
+		log_warnx("%s: connection lost (%s); %llu records not "
+		    "acknowledged are counted as dropped", t->name, why,
+		    (unsigned long long)lost);
 	}
 }
 
@@ -323,6 +437,7 @@ tcp_thread_main(void *arg)
 			free(pre);
 			pthread_mutex_lock(&t->mu);
 			t->fd = fd;
+			t->stream_written = pre_len;
 			backoff = BACKOFF_MIN_MS;
 			atomic_fetch_add(&t->connects, 1);
 			if (t->down_logged) {
@@ -332,6 +447,7 @@ tcp_thread_main(void *arg)
 			continue;
 		}
 		if ((m = t->head) == NULL) {
+			(void)infl_update(t);
 			wait_locked(t, 200);
 			continue;
 		}
@@ -352,7 +468,11 @@ tcp_thread_main(void *arg)
 		if (t->head == NULL)
 			t->tail = NULL;
 		t->queued_bytes -= m->len;
-		count_sent(t, m->len, m->records);
+		atomic_store(&t->q_bytes, t->queued_bytes);
+		atomic_fetch_sub(&t->q_records, m->records);
+		/* Sent once the collector's host acknowledges it. */
+		infl_push(t, m->len, m->records);
+		(void)infl_update(t);
 		free(m);
 	}
 	/* Whatever could not be sent before the deadline is counted. */
@@ -363,11 +483,18 @@ tcp_thread_main(void *arg)
 	}
 	t->tail = NULL;
 	t->queued_bytes = 0;
+	atomic_store(&t->q_bytes, 0);
+	atomic_store(&t->q_records, 0);
 	pthread_mutex_unlock(&t->mu);
-	if (t->fd >= 0) {
-		close(t->fd);
-		t->fd = -1;
-	}
+	/* What is written is delivered once acknowledged: wait for that
+	 * within the deadline; the rest is counted (tcp_close_conn()). */
+	while (t->fd >= 0 && infl_update(t) + t->infl_n > 0 &&
+	    monotime_ms() < t->stop_deadline_ms && !peer_closed(t->fd))
+		(void)poll(NULL, 0, 10);
+	if (t->fd >= 0 && tcp_close_conn(t) > 0)
+		log_warnx("%s: closing with records the collector had not "
+		    "acknowledged; counted as dropped", t->name);
+	free(t->infl);
 	return NULL;
 }
 
@@ -592,6 +719,8 @@ transport_send(struct transport *t, const uint8_t *msg, size_t len,
 		t->head = m;
 	t->tail = m;
 	t->queued_bytes += len;
+	atomic_store(&t->q_bytes, t->queued_bytes);
+	atomic_fetch_add(&t->q_records, records);
 	pthread_cond_signal(&t->cv);
 	pthread_mutex_unlock(&t->mu);
 }
@@ -662,6 +791,15 @@ transport_stats(struct transport *t, struct transport_stats *out)
 	out->records_dropped = atomic_load(&t->records_dropped);
 	out->messages_dropped = atomic_load(&t->messages_dropped);
 	out->connects = atomic_load(&t->connects);
+}
+
+void
+transport_backlog(struct transport *t, struct transport_backlog *out)
+{
+	out->queued_records = atomic_load(&t->q_records);
+	out->queued_bytes = atomic_load(&t->q_bytes);
+	out->kernel_records = atomic_load(&t->k_records);
+	out->kernel_bytes = atomic_load(&t->k_bytes);
 }
 
 int

@@ -72,6 +72,16 @@ size_t transport_mtu(const struct transport *t);
 int transport_is_stream(const struct transport *t);
 void transport_stats(struct transport *t, struct transport_stats *out);
 /*
+ * TCP backlog (any thread): records and bytes in our queue, and written to
+ * the socket but not yet acknowledged by the collector's host (SIOCOUTQ,
+ * as of the sending thread's last look).  0 for other transports.
+ */
+struct transport_backlog {
+	uint64_t	queued_records, queued_bytes;
+	uint64_t	kernel_records, kernel_bytes;
+};
+void transport_backlog(struct transport *t, struct transport_backlog *out);
+/*
  * Flush and close; TCP waits at most wait_ms for its queue to drain, and
  * what is still queued then is dropped and counted.  *final (may be NULL)
  * receives the counters as they stand after that.
