@@ -173,25 +173,33 @@ file_open(struct transport *t, int flags)
 	return 0;
 }
 
-/* Write everything, waiting at most timeout_ms for the socket each time. */
+/* Write everything, waiting at most timeout_ms for the socket each time;
+ * *done (may be NULL) gets the bytes written, also on failure. */
 static int
-write_all(int fd, const uint8_t *p, size_t len, int timeout_ms)
+write_all(int fd, const uint8_t *p, size_t len, int timeout_ms, size_t *done)
 {
 	struct pollfd pfd = { fd, POLLOUT, 0 };
 	ssize_t n;
 
+	if (done != NULL)
+		*done = 0;
 	while (len > 0) {
 		n = send(fd, p, len, MSG_NOSIGNAL);
 		if (n > 0) {
 			p += n;
 			len -= (size_t)n;
+			if (done != NULL)
+				*done += (size_t)n;
 			continue;
 		}
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
 		    errno != EINTR)
 			return -1;
-		if (poll(&pfd, 1, timeout_ms) <= 0)
+		if ((n = poll(&pfd, 1, timeout_ms)) <= 0) {
+			if (n == 0)
+				errno = ETIMEDOUT;	/* a hung collector */
 			return -1;
+		}
 	}
 	return 0;
 }
@@ -399,7 +407,8 @@ tcp_thread_main(void *arg)
 	uint8_t *pre;
 	size_t pre_len;
 	struct qmsg *m;
-	int fd;
+	size_t part;
+	int fd, err;
 
 	pthread_mutex_lock(&t->mu);
 	for (;;) {
@@ -427,7 +436,7 @@ tcp_thread_main(void *arg)
 				memcpy(pre, t->preamble, pre_len);
 			pthread_mutex_unlock(&t->mu);
 			if (pre_len != 0 && (pre == NULL ||
-			    write_all(fd, pre, pre_len, SEND_TIMEOUT_MS) != 0)) {
+			    write_all(fd, pre, pre_len, SEND_TIMEOUT_MS, NULL) != 0)) {
 				free(pre);
 				close(fd);
 				pthread_mutex_lock(&t->mu);
@@ -458,9 +467,16 @@ tcp_thread_main(void *arg)
 			tcp_disconnect(t, "closed by the collector");
 			continue;
 		}
-		if (write_all(t->fd, m->data, m->len, SEND_TIMEOUT_MS) != 0) {
+		if (write_all(t->fd, m->data, m->len, SEND_TIMEOUT_MS,
+		    &part) != 0) {
+			err = errno;
 			pthread_mutex_lock(&t->mu);
-			tcp_disconnect(t, strerror(errno));
+			/* Its bytes are in the stream (they hold no whole
+			 * record); the message stays queued for the next
+			 * connection. */
+			t->stream_written += part;
+			tcp_disconnect(t, err != 0 ? strerror(err) :
+			    "no progress for 5 s");
 			continue;
 		}
 		pthread_mutex_lock(&t->mu);
