@@ -30,28 +30,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "columns.h"
 #include "exporter.h"
 #include "fmt.h"
 #include "log.h"
+#include "wfile.h"
 
 #define TEXT_FLUSH_BYTES	(1u << 16)	/* one write per this much */
 
 struct text_exporter {
 	struct exporter		 base;
 	enum exporter_kind	 kind;
-	int			 fd;		/* -1: closed */
+	struct wfile		 out;		/* fd -1: closed */
 	char			*path;		/* NULL for stdout */
 	int			 is_stdout;
-	bool			 regular;	/* can be cut back */
 	bool			 dead;		/* a write failed: rows fail */
 	uint64_t		 flushed_ms;
 	int			 header_done;
-	off_t			 off;		/* file end after the last
-						 * successful write */
 	struct colset		 cols;
 	struct strbuf		 line;		/* rows not yet written */
 	size_t			*ends;		/* end of each row in line */
@@ -197,25 +194,13 @@ text_fail(struct text_exporter *t, const char *what, int err)
 static int
 text_flush(struct text_exporter *t)
 {
-	size_t done = 0, keep, k;
-	ssize_t n;
-	int err = 0;
+	size_t done, k;
+	int err;
 
 	if (t->line.len == 0)
 		return t->dead ? -1 : 0;
-	while (done < t->line.len) {
-		n = write(t->fd, t->line.p + done, t->line.len - done);
-		if (n > 0) {
-			done += (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		err = n < 0 ? errno : ENOSPC;	/* 0 bytes: nothing fits */
-		break;
-	}
-	if (done == t->line.len) {
-		t->off += (off_t)done;
+	if ((err = wfile_write(&t->out, t->line.p, t->line.len, &done)) == 0) {
+		wfile_commit(&t->out, done);
 		t->written += t->nrows;
 		t->line.len = 0;
 		t->nrows = 0;
@@ -224,11 +209,7 @@ text_flush(struct text_exporter *t)
 	/* Whole rows in what was written; the CSV header stays if whole. */
 	for (k = 0; k < t->nrows && t->ends[k] <= done; k++)
 		;
-	keep = k > 0 ? t->ends[k - 1] : 0;
-	if (t->regular && keep < done &&
-	    ftruncate(t->fd, t->off + (off_t)keep) == 0)
-		(void)lseek(t->fd, t->off + (off_t)keep, SEEK_SET);
-	t->off += (off_t)keep;
+	wfile_cut(&t->out, k > 0 ? t->ends[k - 1] : 0);
 	t->written += k;
 	atomic_fetch_add(&t->lost, t->nrows - k);
 	t->line.len = 0;
@@ -246,7 +227,7 @@ text_export_flow(struct exporter *e, const struct flow_view *v)
 	const char *name;
 	size_t start = t->line.len, *ends;
 
-	if (t->dead || t->fd < 0) {
+	if (t->dead || t->out.fd < 0) {
 		e->failed++;
 		return -1;
 	}
@@ -307,15 +288,14 @@ text_finish(struct exporter *e)
 	struct text_exporter *t = (struct text_exporter *)e;
 	int rc = 0;
 
-	if (t->fd < 0)
+	if (t->out.fd < 0)
 		return t->dead ? -1 : 0;
 	if (text_flush(t) != 0)
 		rc = -1;
-	if (!t->is_stdout && close(t->fd) != 0 && rc == 0) {
+	if (wfile_close(&t->out) != 0 && rc == 0) {
 		text_fail(t, "close failed", errno);
 		rc = -1;
 	}
-	t->fd = -1;
 	return rc;
 }
 
@@ -325,25 +305,10 @@ text_tick(struct exporter *e, uint64_t now_ms, bool idle)
 {
 	struct text_exporter *t = (struct text_exporter *)e;
 
-	if (!idle || t->fd < 0 || now_ms - t->flushed_ms < 1000)
+	if (!idle || t->out.fd < 0 || now_ms - t->flushed_ms < 1000)
 		return;
 	t->flushed_ms = now_ms;
 	(void)text_flush(t);
-}
-
-static int
-text_open_fd(struct text_exporter *t, int flags)
-{
-	struct stat st;
-
-	if ((t->fd = open(t->path, flags | O_WRONLY | O_CREAT | O_CLOEXEC,
-	    0666)) < 0)
-		return -1;
-	t->regular = fstat(t->fd, &st) == 0 && S_ISREG(st.st_mode);
-	t->off = t->regular ? lseek(t->fd, 0, SEEK_END) : 0;
-	if (t->off < 0)
-		t->off = 0;
-	return 0;
 }
 
 /*
@@ -355,19 +320,19 @@ static int
 text_reopen(struct exporter *e)
 {
 	struct text_exporter *t = (struct text_exporter *)e;
-	int old = t->fd;
+	struct wfile w;
 
-	if (t->is_stdout || t->fd < 0)
+	if (t->is_stdout || t->out.fd < 0)
 		return 0;
 	(void)text_flush(t);	/* what it loses is counted */
-	if (text_open_fd(t, O_APPEND) != 0) {
+	if (wfile_open(&w, t->path, O_APPEND) != 0) {
 		snprintf(e->error, sizeof(e->error), "cannot reopen %s: %s "
 		    "(still writing to the old file)", e->name, strerror(errno));
-		t->fd = old;
 		return -1;
 	}
-	(void)close(old);
-	t->header_done = t->off > 0;
+	(void)wfile_close(&t->out);
+	t->out = w;
+	t->header_done = t->out.off > 0;
 	if (t->dead)
 		log_warnx("%s: writing again in the reopened file", e->name);
 	t->dead = false;
@@ -398,8 +363,7 @@ text_destroy(struct exporter *e)
 {
 	struct text_exporter *t = (struct text_exporter *)e;
 
-	if (t->fd >= 0 && !t->is_stdout)
-		close(t->fd);
+	(void)wfile_close(&t->out);
 	strbuf_free(&t->line);
 	free(t->ends);
 	colset_free(&t->cols);
@@ -435,9 +399,8 @@ export_text_open(const struct exporter_conf *conf, const struct colset *cols,
 		free(t);
 		return NULL;
 	}
-	t->fd = -1;
 	if (strcmp(conf->path, "-") == 0) {
-		t->fd = STDOUT_FILENO;
+		wfile_use(&t->out, STDOUT_FILENO);
 		t->is_stdout = 1;
 		snprintf(t->base.name, sizeof(t->base.name), "%s output (stdout)",
 		    kind);
@@ -445,7 +408,7 @@ export_text_open(const struct exporter_conf *conf, const struct colset *cols,
 		snprintf(t->base.name, sizeof(t->base.name), "%s output %s", kind,
 		    conf->path);
 		if ((t->path = strdup(conf->path)) == NULL ||
-		    text_open_fd(t, O_TRUNC) != 0) {
+		    wfile_open(&t->out, conf->path, O_TRUNC) != 0) {
 			snprintf(errbuf, errlen, "cannot open %s output %s: %s", kind,
 			    conf->path, strerror(errno));
 			free(t->path);

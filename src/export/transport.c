@@ -27,7 +27,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/sockios.h>
@@ -35,6 +34,7 @@
 #include "log.h"
 #include "monotime.h"
 #include "transport.h"
+#include "wfile.h"
 
 #define UDP_MTU			1420	/* as libfixbuf's UDP exporter */
 #define STREAM_MTU		65496
@@ -65,11 +65,10 @@ struct inflight {
 struct transport {
 	struct transport_conf	 conf;
 	char			 name[300];
-	int			 fd;		/* UDP, TCP (thread-owned), file */
+	int			 fd;		/* UDP, TCP (thread-owned) */
 	bool			 is_file;
-	bool			 file_regular;	/* can be cut back */
+	struct wfile		 file;
 	bool			 file_dead;	/* a write failed: drop */
-	off_t			 file_off;	/* end of the last whole message */
 	struct addrinfo		*ai;		/* TCP: resolved collector */
 	/* TCP thread and queue */
 	pthread_t		 thread;
@@ -124,53 +123,24 @@ static void
 file_send(struct transport *t, const uint8_t *msg, size_t len,
     uint32_t records)
 {
-	size_t done = 0;
-	ssize_t n;
-	int err = 0;
+	size_t done;
+	int err;
 
 	if (t->file_dead) {
 		count_dropped(t, records);
 		return;
 	}
-	while (done < len) {
-		n = write(t->fd, msg + done, len - done);
-		if (n > 0) {
-			done += (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		err = n < 0 ? errno : ENOSPC;	/* 0 bytes: nothing fits */
-		break;
-	}
-	if (done == len) {
-		t->file_off += (off_t)len;
+	if ((err = wfile_write(&t->file, msg, len, &done)) == 0) {
+		wfile_commit(&t->file, len);
 		count_sent(t, len, records);
 		return;
 	}
-	if (t->file_regular && done > 0 &&
-	    ftruncate(t->fd, t->file_off) == 0)
-		(void)lseek(t->fd, t->file_off, SEEK_SET);
+	wfile_cut(&t->file, 0);
 	count_dropped(t, records);
 	t->file_dead = true;
 	log_warnx("%s: write failed (%s); the file ends with the last whole "
 	    "message, later records are counted as dropped", t->name,
 	    strerror(err));
-}
-
-static int
-file_open(struct transport *t, int flags)
-{
-	struct stat st;
-
-	if ((t->fd = open(t->conf.path, flags | O_WRONLY | O_CREAT | O_CLOEXEC,
-	    0666)) < 0)
-		return -1;
-	t->file_regular = fstat(t->fd, &st) == 0 && S_ISREG(st.st_mode);
-	t->file_off = t->file_regular ? lseek(t->fd, 0, SEEK_END) : 0;
-	if (t->file_off < 0)
-		t->file_off = 0;
-	return 0;
 }
 
 /* Write everything, waiting at most timeout_ms for the socket each time;
@@ -666,14 +636,14 @@ transport_open(const struct transport_conf *conf, char *errbuf, size_t errlen)
 		t->is_file = true;
 		rc = 0;
 		if (strcmp(conf->path, "-") == 0)
-			t->fd = STDOUT_FILENO;
-		else if ((rc = file_open(t, O_TRUNC)) != 0)
+			wfile_use(&t->file, STDOUT_FILENO);
+		else if ((rc = wfile_open(&t->file, conf->path, O_TRUNC)) != 0)
 			snprintf(errbuf, errlen, "cannot open %s: %s", conf->path,
 			    strerror(errno));
 		break;
 	}
 	if (rc != 0) {
-		if (t->fd >= 0 && t->fd != STDOUT_FILENO)
+		if (t->fd >= 0)
 			close(t->fd);
 		if (t->ai != NULL)
 			freeaddrinfo(t->ai);
@@ -763,23 +733,19 @@ transport_set_preamble(struct transport *t, const uint8_t *buf, size_t len)
 int
 transport_reopen(struct transport *t, char *errbuf, size_t errlen)
 {
-	int old = t->fd;
-	bool regular = t->file_regular;
-	off_t off = t->file_off;
+	struct wfile w;
 
-	if (t->conf.kind != TRANSPORT_FILE || t->fd == STDOUT_FILENO)
+	if (t->conf.kind != TRANSPORT_FILE || t->file.fd == STDOUT_FILENO)
 		return 0;
-	if (file_open(t, O_APPEND) != 0) {
+	if (wfile_open(&w, t->conf.path, O_APPEND) != 0) {
 		snprintf(errbuf, errlen, "cannot reopen %s: %s (still writing to "
 		    "the old file)", t->conf.path, strerror(errno));
-		t->fd = old;
-		t->file_regular = regular;
-		t->file_off = off;
 		return -1;
 	}
-	if (close(old) != 0)
+	if (wfile_close(&t->file) != 0)
 		snprintf(errbuf, errlen, "closing the old %s: %s", t->conf.path,
 		    strerror(errno));
+	t->file = w;
 	if (t->file_dead)
 		log_warnx("%s: writing again in the reopened file", t->name);
 	t->file_dead = false;
@@ -854,8 +820,7 @@ transport_close(struct transport *t, unsigned wait_ms,
 				    "file holds the messages before it", t->name);
 			rc = -1;
 		}
-		if (t->fd != STDOUT_FILENO && t->fd >= 0 && close(t->fd) != 0 &&
-		    rc == 0) {
+		if (wfile_close(&t->file) != 0 && rc == 0) {
 			if (errbuf != NULL)
 				snprintf(errbuf, errlen, "%s: %s", t->name,
 				    strerror(errno));
