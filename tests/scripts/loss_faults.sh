@@ -19,20 +19,26 @@
 # rows of the same run; tcp_sink.py is the collector (--rcvbuf 8192), and
 # ipfixDump decodes what it saved.  The probe's summary gives R records sent
 # (acknowledged by the collector's host) and D dropped; the records handed to
-# the transport are the F flow records and one statistics record at the end
-# (the run is shorter than --template-refresh), so R + D = F + 1 always.
+# the transport are the F flow records and, at the end, one statistics and
+# one TCP backlog record (the run is shorter than --template-refresh), so
+# R + D = F + 2 always.
 # (b) TCP collector killed (SIGKILL) at 3 s: the collector's files hold C
 #     records in whole messages; C <= R, and what it acknowledged but never
 #     read (its receive buffer, at most 2 x 8192 bytes, plus the part of a
 #     message it saved) bounds R - C: R - C <= (tail + 16384) / 52 (52 bytes:
 #     the smallest record, the statistics record; a flow record is 87).
+#     C leaves out the RFC 5610 type records that open each connection with
+#     the templates: they are not messages of the queue.
 # (c) TCP collector hung (SIGSTOP) at 2 s: the status line shows a backlog
 #     while packets keep being read (capture does not stall); killed at 5 s:
 #     as (b).
 # (d) TCP collector never up (a port bound, not listening): R = 0, D = F + 1,
 #     exit 1 with "D records not delivered".
 # (e) TCP collector stopped (SIGTERM: it drains) at 2 s and restarted at 3.5 s
-#     on the same port: exactly C = R, two connections.
+#     on the same port, --template-refresh 1: exactly C = R, two connections,
+#     R + D = F + 2 S (S statistics records, each with a backlog record: as
+#     many as the collector got, none being dropped), and a backlog record
+#     made during the outage shows records queued.
 # (f) UDP collector absent until 2.5 s: the first datagram it gets with
 #     templates is among its first 20 (--template-packets, default 20), and
 #     from there ipfixDump decodes every record; it got no more messages than
@@ -107,14 +113,32 @@ def whole(path, out):
     print(len(data) - o)
 
 
-def records(path):
-    """Data records ipfixDump decodes in a file; fails on a decoding error."""
+def records(path, queue_only=""):
+    """Data records ipfixDump decodes in a file; fails on a decoding error.
+    With queue_only, less the RFC 5610 type records (template 263): over
+    TCP they open each connection with the templates, outside the queue."""
     p = subprocess.run(["ipfixDump", "--in", path], capture_output=True,
                        text=True, timeout=60)
     if p.returncode != 0 or "rror" in p.stderr:
         sys.exit("ipfixDump %s: %s" % (path, p.stderr[-300:]))
     m = re.search(r"File Stats: \d+ Messages, (\d+) Data Records", p.stdout)
-    print(m.group(1) if m else 0)
+    n = int(m.group(1)) if m else 0
+    if queue_only:
+        n -= len(re.findall(r"count: *\d+ +tid: +263 ", p.stdout))
+    print(n)
+
+
+def backlog(*paths):
+    """Statistics records (template 260) and the largest
+    tcpQueuedRecordCount of the backlog records (265) in IPFIX files."""
+    stats, queued = 0, 0
+    for path in paths:
+        p = subprocess.run(["ipfixDump", "--in", path, "--rfc5610"],
+                           capture_output=True, text=True, timeout=60)
+        stats += len(re.findall(r"count: *\d+ +tid: +260 ", p.stdout))
+        for v in re.findall(r"tcpQueuedRecordCount : (\d+)", p.stdout):
+            queued = max(queued, int(v))
+    print(stats, queued)
 
 
 def late(log, out, nmax):
@@ -228,16 +252,19 @@ start_sink() {
 	for i in $(seq 100); do [ -f "$1/port" ] && break; sleep 0.05; done
 	PORT=$(cat "$1/port")
 }
-# run_probe DIR URL: the probe on DIR/feed.pcap, status every second; the
-# feed starts; sets PROBE_PID, FEED_PID, T_FEED.
+# run_probe DIR URL [OPTION...]: the probe on DIR/feed.pcap, status every
+# second; the feed starts; sets PROBE_PID, FEED_PID, T_FEED.
 run_probe() {
-	mkfifo "$1/feed.pcap"
-	"$probe" -r "$1/feed.pcap" --idle-timeout 1 --stats-interval 1 \
-	    --n-dissections 0 --csv "$1/flows.csv" --export "$2" 2>"$1/err" &
+	local dir=$1 url=$2
+	shift 2
+	mkfifo "$dir/feed.pcap"
+	"$probe" -r "$dir/feed.pcap" --idle-timeout 1 --stats-interval 1 \
+	    --n-dissections 0 --csv "$dir/flows.csv" --export "$url" "$@" \
+	    2>"$dir/err" &
 	PROBE_PID=$!
 	started "$PROBE_PID"
 	T_FEED=$(now)
-	python3 "$H" feed "$1/feed.pcap" "$FEED_S" 0.001 >"$1/feed.out" &
+	python3 "$H" feed "$dir/feed.pcap" "$FEED_S" 0.001 >"$dir/feed.out" &
 	FEED_PID=$!
 	started "$FEED_PID"
 }
@@ -247,14 +274,15 @@ finish_probe() {
 	reap "$PROBE_PID"
 	PRC=$REAPED
 }
-# account NAME DIR EXACT: the collector's records in whole messages (C)
-# against the probe's summary (R sent, D dropped) and the CSV (F).
+# account NAME DIR EXACT [S]: the collector's records in whole messages (C)
+# against the probe's summary (R sent, D dropped) and the CSV (F); S
+# statistics records (1), each with a backlog record.
 account() {
-	local name=$1 dir=$2 exact=$3 f c=0 tail=0 n t R D F U
+	local name=$1 dir=$2 exact=$3 S=${4:-1} f c=0 tail=0 n t R D F U
 	for f in "$dir"/sink/conn-*; do
 		[ -f "$f" ] || continue
 		t=$(h whole "$f" "$f.whole") || { bad "$name: $t"; return; }
-		n=$(h records "$f.whole" 2>&1) || { bad "$name: $n"; return; }
+		n=$(h records "$f.whole" queue 2>&1) || { bad "$name: $n"; return; }
 		c=$((c + n))
 		tail=$((tail + t))
 	done
@@ -264,8 +292,8 @@ account() {
 	U=$(sed -n 's/^streamprobe: ipfix+.*: \([0-9]*\) records not delivered/\1/p' "$dir/err")
 	if [ -z "$R" ] || [ -z "$D" ]; then
 		bad "$name: no exporter summary: $(tail -3 "$dir/err")"
-	elif [ $((R + D)) -ne $((F + 1)) ]; then
-		bad "$name: $R sent + $D dropped != $F flows + 1 statistics record"
+	elif [ $((R + D)) -ne $((F + 2 * S)) ]; then
+		bad "$name: $R sent + $D dropped != $F flows + $S statistics and $S backlog records"
 	elif [ "$D" -gt 0 ] && { [ "$PRC" -ne 1 ] || [ "${U:-x}" != "$D" ]; }; then
 		bad "$name: $D dropped, but exit $PRC and '${U:-no} records not delivered'"
 	elif [ "$D" -eq 0 ] && [ "$PRC" -ne 0 ]; then
@@ -275,7 +303,7 @@ account() {
 	elif [ "$c" -gt "$R" ] || [ $(((R - c) * 52)) -gt $((tail + 2 * RCVBUF)) ]; then
 		bad "$name: the collector holds $c records, the probe says $R sent: more than its receive buffer ($((2 * RCVBUF)) bytes) and $tail saved bytes of a cut message can explain"
 	else
-		ok "$name: collector holds $c records, probe: $R sent + $D dropped = $F flows + 1 statistics record; exit $PRC"
+		ok "$name: collector holds $c records, probe: $R sent + $D dropped = $F flows + $S statistics and $S backlog records; exit $PRC"
 		[ "$c" -ne "$R" ] && echo "       ($((R - c)) records acknowledged by the collector's kernel but never read by it: $tail bytes of a cut message saved)"
 	fi
 }
@@ -343,7 +371,7 @@ fi
 d=$WORK/e
 mkdir -p "$d/sink"
 start_sink "$d"
-run_probe "$d" "ipfix+tcp://127.0.0.1:$PORT"
+run_probe "$d" "ipfix+tcp://127.0.0.1:$PORT" --template-refresh 1
 sleep_until 2 "$T_FEED"
 stop_pid "$SINK"	# SIGTERM: the sink half-closes, drains and exits
 sleep_until 3.5 "$T_FEED"
@@ -351,10 +379,14 @@ start_sink "$d" "$PORT"
 finish_probe
 stop_pid "$SINK"
 conns=$(sed -n 's/^streamprobe: ipfix+tcp.*, \([0-9]*\) connections$/\1/p' "$d/err")
+read -r nstats queued < <(h backlog "$d"/sink/conn-*.ipfix)
 if [ "${conns:-0}" -ne 2 ]; then
 	bad "(e) TCP collector restarted: ${conns:-no} connections, expected 2"
+elif [ "${queued:-0}" -eq 0 ]; then
+	bad "(e) TCP collector restarted: no backlog record shows records queued during the outage"
 else
-	account "(e) TCP collector restarted mid-run" "$d" exact
+	ok "(e) TCP collector restarted: a backlog record made during the outage shows $queued records queued"
+	account "(e) TCP collector restarted mid-run" "$d" exact "$nstats"
 fi
 
 # ---------------------------------------------------------------------------

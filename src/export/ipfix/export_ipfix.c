@@ -30,7 +30,11 @@
  * Template ids: 256/257 IPv4/IPv6 biflow, 258/259 IPv4/IPv6 uniflow, 260
  * exporter statistics (RFC 7011 section 4), 261 application table
  * (applicationId -> applicationName, RFC 6759), 262/263 RFC 5610 type
- * records, 264 the application table again.  Each options template goes
+ * records, 264 the application table again, 265 the TCP backlog (what
+ * the probe has queued and what its kernel holds unacknowledged, four
+ * elements of the template's enterprise number, ids 2001-2004, named in
+ * RFC 5610 type records; a template of its own, so that a collector that
+ * drops a template with an element it does not know loses only these).  Each options template goes
  * out in a set of its own (export_template()).  Application records
  * alternate between 261 and 264, so that each is a set of its own: nfdump
  * 1.7.1 (Debian 12) reads only the first record of an IPFIX options set
@@ -60,6 +64,9 @@
 #define TID_TYPES_INT		262
 #define TID_TYPES_EXT		263
 #define TID_APPS_ALT		264
+#define TID_BACKLOG		265
+#define BACKLOG_ID		2001	/* the first backlog element's id */
+#define BACKLOG_ELEMENTS	4
 #define SPEC_INTERNAL		0x1
 #define SPEC_EXTERNAL		0x2
 #define FLUSH_IDLE_MS		1000
@@ -77,6 +84,16 @@ struct stats_rec {
 	uint64_t	packets_ignored;
 	uint64_t	records_dropped;
 	uint64_t	init_time_ms;
+};
+
+/* TCP backlog options record, internal layout: transport_backlog(). */
+struct backlog_rec {
+	uint32_t	observation_domain;
+	uint32_t	pad;
+	uint64_t	queued_records;
+	uint64_t	queued_octets;
+	uint64_t	unacked_records;
+	uint64_t	unacked_octets;
 };
 
 /*
@@ -110,11 +127,12 @@ struct ipfix_exporter {
 	uint64_t		 last_emit_ms;
 	uint64_t		 next_refresh_ms;
 	uint64_t		 init_time_ms;
-	bool			 app_id_reversed;	/* libfixbuf byte-swaps
+	bool			 app_id_reversed;
+	bool			 backlog;	/* TCP: TID_BACKLOG records */	/* libfixbuf byte-swaps
 						 * applicationId (see build_templates()) */
 	/* Elements that options and type records use: libfixbuf converts
 	 * their byte order, as it does for the records it builds itself. */
-	struct { uint32_t ent; uint16_t num; } host_order[32];
+	struct { uint32_t ent; uint16_t num; } host_order[48];
 	unsigned		 n_host_order;
 	/* what the encoder handed to the transport (RFC 7011 statistics) */
 	uint64_t		 out_messages, out_octets, out_records;
@@ -134,6 +152,27 @@ static const fbInfoElementSpec_t stats_spec[] = {
 	{ "ignoredPacketTotalCount", 8, 0 },
 	{ "notSentFlowTotalCount", 8, 0 },
 	{ "systemInitTimeMilliseconds", 8, 0 },
+	FB_IESPEC_NULL
+};
+
+static const char *const backlog_names[BACKLOG_ELEMENTS] = {
+	"tcpQueuedRecordCount", "tcpQueuedOctetCount",
+	"tcpUnacknowledgedRecordCount", "tcpUnacknowledgedOctetCount"
+};
+static const char *const backlog_desc[BACKLOG_ELEMENTS] = {
+	"records in messages the exporter holds in its queue",
+	"octets of the messages the exporter holds in its queue",
+	"records in messages written to the connection, not yet acknowledged",
+	"octets written to the connection, not yet acknowledged"
+};
+
+static const fbInfoElementSpec_t backlog_spec[] = {
+	{ "observationDomainId", 4, 0 },
+	{ "paddingOctets", 4, SPEC_INTERNAL },
+	{ "tcpQueuedRecordCount", 8, 0 },
+	{ "tcpQueuedOctetCount", 8, 0 },
+	{ "tcpUnacknowledgedRecordCount", 8, 0 },
+	{ "tcpUnacknowledgedOctetCount", 8, 0 },
 	FB_IESPEC_NULL
 };
 
@@ -516,6 +555,44 @@ add_options_template(struct ipfix_exporter *x, uint16_t tid,
 	return 0;
 }
 
+/*
+ * TCP: the backlog elements (the template's enterprise number, ids from
+ * BACKLOG_ID; none without an enterprise number or when the template uses
+ * those ids itself) and their options template.
+ */
+static int
+add_backlog_template(struct ipfix_exporter *x, char *errbuf, size_t errlen)
+{
+	fbInfoElement_t ie;
+	uint32_t ent = x->b.tmpl.enterprise;
+	unsigned i;
+
+	if (ent == 0)
+		return 0;
+	for (i = 0; i < BACKLOG_ELEMENTS; i++)
+		if (fbInfoModelGetElementByID(x->model, BACKLOG_ID + i, ent) !=
+		    NULL || fbInfoModelGetElementByName(x->model,
+		    backlog_names[i]) != NULL)
+			return 0;
+	for (i = 0; i < BACKLOG_ELEMENTS; i++) {
+		memset(&ie, 0, sizeof(ie));
+		ie.ref.name = backlog_names[i];
+		ie.ent = ent;
+		ie.num = (uint16_t)(BACKLOG_ID + i);
+		ie.len = 8;
+		ie.type = FB_UINT_64;
+		ie.flags = FB_IE_F_ENDIAN | FB_IE_QUANTITY |
+		    (i % 2 ? FB_UNITS_OCTETS : FB_UNITS_FLOWS);
+		ie.description = backlog_desc[i];
+		fbInfoModelAddElement(x->model, &ie);	/* copies it */
+	}
+	if (add_options_template(x, TID_BACKLOG, backlog_spec, 1, errbuf,
+	    errlen) != 0)
+		return -1;
+	x->backlog = true;
+	return 0;
+}
+
 /* ---- records --------------------------------------------------------- */
 
 /* The core's varfield is what libfixbuf reads from a record. */
@@ -563,13 +640,14 @@ static int
 export_templates(struct ipfix_exporter *x)
 {
 	static const uint16_t tids[] = { TID_DATA_V4, TID_DATA_V6, TID_UNI_V4,
-	    TID_UNI_V6, TID_STATS, TID_APPS, TID_APPS_ALT };
+	    TID_UNI_V6, TID_STATS, TID_APPS, TID_APPS_ALT, TID_BACKLOG };
 	size_t i;
 
 	for (i = 0; i < sizeof(tids) / sizeof(tids[0]); i++) {
 		if (i < BINREC_LAYOUTS && !x->b.core.lay[i].used)
 			continue;
-		if (tids[i] >= TID_APPS && x->b.env.dpi == NULL)
+		if (tids[i] == TID_BACKLOG ? !x->backlog :
+		    tids[i] >= TID_APPS && x->b.env.dpi == NULL)
 			continue;
 		if (export_template(x, tids[i], tids[i] >= TID_STATS) != 0)
 			return -1;
@@ -630,6 +708,15 @@ export_type_records(struct ipfix_exporter *x)
 			return log_gerror(x, "type record for element", tf->id, &err);
 		drain(x, true);
 	}
+	for (i = 0; x->backlog && i < BACKLOG_ELEMENTS; i++) {
+		ie = fbInfoModelGetElementByName(x->model, backlog_names[i]);
+		x->cur_tid = 0;
+		if (!fbInfoElementWriteOptionsRecord(x->fbuf, ie, TID_TYPES_INT,
+		    TID_TYPES_EXT, &err))
+			return log_gerror(x, "type record for element",
+			    BACKLOG_ID + i, &err);
+		drain(x, true);
+	}
 	return 0;
 }
 
@@ -657,6 +744,24 @@ export_app_table(struct ipfix_exporter *x)
 	return 0;
 }
 
+/* TCP: with each statistics record, the backlog as the transport sees it
+ * (the records of this message not yet in it). */
+static int
+export_backlog(struct ipfix_exporter *x)
+{
+	struct transport_backlog tb;
+	struct backlog_rec r;
+
+	transport_backlog(x->b.tr, &tb);
+	memset(&r, 0, sizeof(r));
+	r.observation_domain = x->b.env.observation_domain;
+	r.queued_records = tb.queued_records;
+	r.queued_octets = tb.queued_bytes;
+	r.unacked_records = tb.kernel_records;
+	r.unacked_octets = tb.kernel_bytes;
+	return append(x, TID_BACKLOG, &r, sizeof(r));
+}
+
 static int
 export_stats(struct ipfix_exporter *x)
 {
@@ -673,7 +778,9 @@ export_stats(struct ipfix_exporter *x)
 	r.packets_ignored = st.packets_ignored;
 	r.records_dropped = st.not_sent;
 	r.init_time_ms = x->init_time_ms;
-	return append(x, TID_STATS, &r, sizeof(r));
+	if (append(x, TID_STATS, &r, sizeof(r)) != 0)
+		return -1;
+	return x->backlog ? export_backlog(x) : 0;
 }
 
 /*
@@ -805,6 +912,9 @@ export_ipfix_open(const struct exporter_conf *conf,
 	    (env->dpi != NULL && (add_options_template(x, TID_APPS, app_spec, 1,
 	    errbuf, errlen) != 0 || add_options_template(x, TID_APPS_ALT,
 	    app_spec, 1, errbuf, errlen) != 0)))
+		goto fail;
+	if (x->conf_kind == TRANSPORT_TCP &&
+	    add_backlog_template(x, errbuf, errlen) != 0)
 		goto fail;
 	if ((ti = fbInfoElementAllocTypeTemplate(x->model, &err)) == NULL ||
 	    !fbSessionAddTemplate(x->session, TRUE, TID_TYPES_INT, ti, &err) ||
