@@ -16,15 +16,22 @@
  */
 #define _DEFAULT_SOURCE	/* nDPI needs the BSD u_char types */
 #include <ndpi_api.h>
+#include <malloc.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "decode.h"
 #include "dpi.h"
 #include "flowext.h"
 #include "fmt.h"
 
-#define POOL_SLAB	1024		/* nDPI flow structs per allocation */
+/* nDPI flow structs come from SLAB_BYTES slabs, SLAB_BYTES-aligned. */
+#define SLAB_BYTES	((size_t)1 << 20)
+/* glibc's malloc chunk header, beyond malloc_usable_size(). */
+#define ALLOC_OVERHEAD	sizeof(size_t)
 #define NAME_MAX_LEN	31
 #define CATEGORY_LEN	24		/* NFStream copies 24 bytes */
 #define APP_NAME_LEN	39		/* NFStream's 40-byte buffer */
@@ -63,17 +70,70 @@ struct pool_item {
 	struct pool_item	*next;
 };
 
+/*
+ * A slab: this header, then items.  Slabs with a free item are on the
+ * partial list; a slab whose items are all free is unmapped at once
+ * (except one kept as a spare), so the memory a flood took goes back to
+ * the system as its flows end.
+ */
+struct slab {
+	struct slab		*prev, *next;	/* every mapped slab */
+	struct slab		*pprev, *pnext;	/* partial list */
+	struct pool_item	*free;
+	uint32_t		 nfree;
+	uint32_t		 on_partial;
+};
+
+#define SLAB_HEAD	((sizeof(struct slab) + 63) & ~(size_t)63)
+
 struct dpi {
 	struct ndpi_detection_module_struct	*mod;
 	unsigned				 n_dissections;
-	struct pool_item			*free_list;
-	void					**slabs;
-	size_t					 nslabs;
+	size_t					 item_size;
+	uint32_t				 per_slab;
+	struct slab				*slabs;	/* all mapped */
+	struct slab				*partial;
+	struct slab				*spare;	/* empty, kept */
+	size_t					 nslabs;	/* mapped */
+	size_t					 items_used;
+	size_t					 strings_held;	/* by cached flows */
+	size_t					 heap_base;	/* nDPI's, at start */
+	size_t					 module_bytes;	/* its module's */
+	uint64_t				 flows_shed;
 	char					(*proto_names)[NAME_MAX_LEN + 1];
 	unsigned				 nprotos;
 	char					 cat_names[NDPI_PROTOCOL_NUM_CATEGORIES][CATEGORY_LEN + 1];
 	struct dpi_stats			 stats;
 };
+
+/*
+ * nDPI's own allocations (members of its flow struct, and the detection
+ * module), counted live through nDPI's allocation wrappers: usable size
+ * plus the allocator's chunk header.  Process-wide, since nDPI's wrappers
+ * are; one detection module per process today (one meter).
+ */
+static _Atomic size_t ndpi_heap;
+
+static void *
+heap_malloc(size_t n)
+{
+	void *p = malloc(n);
+
+	if (p != NULL)
+		atomic_fetch_add_explicit(&ndpi_heap, malloc_usable_size(p) +
+		    ALLOC_OVERHEAD, memory_order_relaxed);
+	return p;
+}
+
+static void
+heap_free(void *p)
+{
+	if (p == NULL)
+		return;
+	atomic_fetch_sub_explicit(&ndpi_heap, malloc_usable_size(p) +
+	    ALLOC_OVERHEAD, memory_order_relaxed);
+	free(p);
+}
 
 size_t
 dpi_ext_size(void)
@@ -116,6 +176,12 @@ dpi_create(const struct dpi_conf *conf, char *errbuf, size_t errlen)
 		return NULL;
 	}
 	d->n_dissections = conf->n_dissections;
+	d->item_size = (sizeof(struct ndpi_flow_struct) + 15) & ~(size_t)15;
+	d->per_slab = (uint32_t)((SLAB_BYTES - SLAB_HEAD) / d->item_size);
+	set_ndpi_malloc(heap_malloc);
+	set_ndpi_free(heap_free);
+	set_ndpi_flow_malloc(heap_malloc);
+	set_ndpi_flow_free(heap_free);
 	if ((d->mod = ndpi_init_detection_module(ndpi_no_prefs)) == NULL) {
 		snprintf(errbuf, errlen, "cannot initialise nDPI");
 		free(d);
@@ -124,6 +190,8 @@ dpi_create(const struct dpi_conf *conf, char *errbuf, size_t errlen)
 	NDPI_BITMASK_SET_ALL(all);
 	ndpi_set_protocol_detection_bitmask2(d->mod, &all);
 	ndpi_finalize_initialization(d->mod);
+	d->module_bytes = d->heap_base = atomic_load_explicit(&ndpi_heap,
+	    memory_order_relaxed);
 
 	/* Copy the names once: outputs read them from another thread. */
 	d->nprotos = ndpi_get_num_supported_protocols(d->mod);
@@ -145,44 +213,112 @@ dpi_create(const struct dpi_conf *conf, char *errbuf, size_t errlen)
 void
 dpi_destroy(struct dpi *d)
 {
-	size_t i;
-
 	if (d == NULL)
 		return;
 	if (d->mod != NULL)
 		ndpi_exit_detection_module(d->mod);
-	for (i = 0; i < d->nslabs; i++)
-		free(d->slabs[i]);
-	free(d->slabs);
+	while (d->slabs != NULL) {
+		struct slab *sl = d->slabs;
+
+		d->slabs = sl->next;
+		munmap(sl, SLAB_BYTES);
+	}
 	free(d->proto_names);
 	free(d);
 }
 
-/* nDPI flow structs come from slabs and go back to a free list. */
+static void
+slab_partial_push(struct dpi *d, struct slab *sl)
+{
+	sl->pprev = NULL;
+	sl->pnext = d->partial;
+	if (d->partial != NULL)
+		d->partial->pprev = sl;
+	d->partial = sl;
+	sl->on_partial = 1;
+}
+
+static void
+slab_partial_unlink(struct dpi *d, struct slab *sl)
+{
+	if (sl->pprev != NULL)
+		sl->pprev->pnext = sl->pnext;
+	else
+		d->partial = sl->pnext;
+	if (sl->pnext != NULL)
+		sl->pnext->pprev = sl->pprev;
+	sl->on_partial = 0;
+}
+
+/* A new slab, SLAB_BYTES-aligned so an item finds its slab by masking. */
+static struct slab *
+slab_map(struct dpi *d)
+{
+	struct slab *sl;
+	uint8_t *p, *base;
+	size_t lead, i;
+
+	p = mmap(NULL, 2 * SLAB_BYTES, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	base = (uint8_t *)(((uintptr_t)p + SLAB_BYTES - 1) &
+	    ~(uintptr_t)(SLAB_BYTES - 1));
+	lead = (size_t)(base - p);
+	if (lead != 0)
+		munmap(p, lead);
+	munmap(base + SLAB_BYTES, SLAB_BYTES - lead);
+	sl = (struct slab *)(void *)base;
+	sl->prev = NULL;
+	sl->next = d->slabs;
+	if (d->slabs != NULL)
+		d->slabs->prev = sl;
+	d->slabs = sl;
+	sl->free = NULL;
+	for (i = d->per_slab; i-- > 0;) {
+		struct pool_item *it = (struct pool_item *)(void *)(base +
+		    SLAB_HEAD + i * d->item_size);
+
+		it->next = sl->free;
+		sl->free = it;
+	}
+	sl->nfree = d->per_slab;
+	d->nslabs++;
+	return sl;
+}
+
+static void
+slab_unmap(struct dpi *d, struct slab *sl)
+{
+	if (sl->prev != NULL)
+		sl->prev->next = sl->next;
+	else
+		d->slabs = sl->next;
+	if (sl->next != NULL)
+		sl->next->prev = sl->prev;
+	munmap(sl, SLAB_BYTES);
+	d->nslabs--;
+}
+
+/* nDPI flow structs come from slabs and go back to their slab. */
 static struct ndpi_flow_struct *
 pool_get(struct dpi *d)
 {
 	struct pool_item *it;
-	void **slabs;
-	char *slab;
-	size_t i, sz = (sizeof(struct ndpi_flow_struct) + 15) & ~(size_t)15;
+	struct slab *sl = d->partial;
 
-	if (d->free_list == NULL) {
-		slabs = realloc(d->slabs, (d->nslabs + 1) * sizeof(*slabs));
-		if (slabs == NULL)
+	if (sl == NULL) {
+		if ((sl = d->spare) != NULL)
+			d->spare = NULL;
+		else if ((sl = slab_map(d)) == NULL)
 			return NULL;
-		d->slabs = slabs;
-		if ((slab = malloc(POOL_SLAB * sz)) == NULL)
-			return NULL;
-		d->slabs[d->nslabs++] = slab;
-		for (i = 0; i < POOL_SLAB; i++) {
-			it = (struct pool_item *)(void *)(slab + i * sz);
-			it->next = d->free_list;
-			d->free_list = it;
-		}
+		slab_partial_push(d, sl);
 	}
-	it = d->free_list;
-	d->free_list = it->next;
+	it = sl->free;
+	sl->free = it->next;
+	if (--sl->nfree == 0)
+		slab_partial_unlink(d, sl);
+	d->items_used++;
 	memset(it, 0, sizeof(struct ndpi_flow_struct));
 	return (struct ndpi_flow_struct *)(void *)it;
 }
@@ -191,10 +327,25 @@ static void
 pool_put(struct dpi *d, struct ndpi_flow_struct *nf)
 {
 	struct pool_item *it = (struct pool_item *)(void *)nf;
+	struct slab *sl = (struct slab *)(((uintptr_t)nf) &
+	    ~(uintptr_t)(SLAB_BYTES - 1));
 
 	ndpi_free_flow_data(nf);	/* members nDPI allocated itself */
-	it->next = d->free_list;
-	d->free_list = it;
+	it->next = sl->free;
+	sl->free = it;
+	sl->nfree++;
+	d->items_used--;
+	if (sl->nfree == d->per_slab) {
+		/* Empty: keep one spare against a flow count that hovers at a
+		 * slab boundary, give the others back. */
+		if (sl->on_partial)
+			slab_partial_unlink(d, sl);
+		if (d->spare == NULL)
+			d->spare = sl;
+		else
+			slab_unmap(d, sl);
+	} else if (!sl->on_partial)
+		slab_partial_push(d, sl);
 }
 
 static void
@@ -270,6 +421,7 @@ freeze_strings(struct dpi *d, struct dpi_flow *df)
 		d->stats.alloc_failures++;
 		return;
 	}
+	d->strings_held += malloc_usable_size(df->strings) + ALLOC_OVERHEAD;
 	memcpy(df->strings, &head, sizeof(head));
 	for (i = 0, n = sizeof(head); i < DPI_STRINGS; i++) {
 		memcpy(df->strings + n, tmp[i], head.len[i]);
@@ -356,11 +508,62 @@ dpi_flow_end(struct dpi *d, void *state)
 {
 	struct dpi_flow *df = state;
 
+	if (df->state == DPI_DETECTING) {
+		if (df->app == NDPI_PROTOCOL_UNKNOWN)
+			give_up(d, df);
+		finish(d, df);
+	}
+	/* The string block leaves the flow table with the record. */
+	if (df->strings != NULL)
+		d->strings_held -= malloc_usable_size(df->strings) +
+		    ALLOC_OVERHEAD;
+}
+
+/*
+ * Memory budget reached: an undecided flow stops detection now, exactly
+ * as if it ended here (give up with guessing, result frozen, nDPI state
+ * freed); its later packets are not dissected.
+ */
+bool
+dpi_flow_shed(struct dpi *d, void *state)
+{
+	struct dpi_flow *df = state;
+
 	if (df->state != DPI_DETECTING)
-		return;
+		return false;
 	if (df->app == NDPI_PROTOCOL_UNKNOWN)
 		give_up(d, df);
 	finish(d, df);
+	d->stats.flows_shed++;
+	return true;
+}
+
+size_t
+dpi_mem_bytes(const struct dpi *d)
+{
+	size_t heap = atomic_load_explicit(&ndpi_heap, memory_order_relaxed);
+
+	return d->items_used * d->item_size + d->strings_held +
+	    (heap > d->heap_base ? heap - d->heap_base : 0);
+}
+
+void
+dpi_mem_info(const struct dpi *d, struct dpi_mem *out)
+{
+	size_t heap = atomic_load_explicit(&ndpi_heap, memory_order_relaxed);
+
+	out->flow_struct = d->item_size;
+	out->flows_detecting = d->items_used;
+	out->heap = heap > d->heap_base ? heap - d->heap_base : 0;
+	out->strings = d->strings_held;
+	out->module = d->module_bytes;
+	out->slabs = d->nslabs * SLAB_BYTES;
+}
+
+size_t
+dpi_flow_struct_bytes(void)
+{
+	return (sizeof(struct ndpi_flow_struct) + 15) & ~(size_t)15;
 }
 
 void
@@ -459,6 +662,18 @@ ext_flow_end(void *arg, void *state)
 	dpi_flow_end(arg, state);
 }
 
+static bool
+ext_shed(void *arg, void *state)
+{
+	return dpi_flow_shed(arg, state);
+}
+
+static size_t
+ext_mem_bytes(void *arg)
+{
+	return dpi_mem_bytes(arg);
+}
+
 static void
 ext_fill(void *arg, const void *state, void *scratch)
 {
@@ -487,6 +702,9 @@ dpi_ext_register(struct dpi *d, struct flowext *x, char *errbuf,
 	c.hooks.flow_end = ext_flow_end;
 	c.hooks.fill = ext_fill;
 	c.hooks.release = ext_release;
+	c.hooks.shed = ext_shed;
+	c.hooks.mem_bytes = ext_mem_bytes;
+	c.mem_per_flow = dpi_flow_struct_bytes() + DPI_HEAP_PER_FLOW;
 	c.arg = d;
 	if ((x->dpi_id = flowext_register(x, &c, errbuf, errlen)) < 0)
 		return -1;
