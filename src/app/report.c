@@ -310,14 +310,19 @@ report_timers(struct report *r, uint64_t now)
 static void
 report_memory(const struct report *r, FILE *fp, const struct totals *t)
 {
-	char dpi[160] = "";
+	char dpi[320] = "";
 
 	if (r->dpi != NULL) {
 		struct dpi_mem dm;
 
 		dpi_mem_info(r->dpi, &dm);
-		snprintf(dpi, sizeof(dpi), "; nDPI: %zu bytes per flow struct, "
-		    "detection module %.1f MiB", dm.flow_struct, mib(dm.module));
+		snprintf(dpi, sizeof(dpi), "; nDPI: detection module %.1f MiB "
+		    "(+%.1f MiB of caches grown since), %zu bytes per flow "
+		    "struct and %zu bytes it allocated per flow on average; DPI "
+		    "state at its peak %.1f MiB for %zu flows detecting",
+		    mib(dm.module), mib(dm.heap), dm.flow_struct,
+		    dm.flow_heap_avg, mib(dm.peak.total),
+		    dm.peak.flows_detecting);
 	}
 	fprintf(fp, "streamprobe: memory: budget %.1f MiB%s; peak %.1f MiB "
 	    "with %llu flows cached (index %.1f MiB, entries %zu bytes each, "

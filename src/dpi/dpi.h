@@ -78,25 +78,39 @@ bool dpi_flow_shed(struct dpi *d, void *state);
  * allocation wrappers: usable size plus the allocator's chunk header) and
  * the result strings of flows still cached.  Metering thread.
  */
-size_t dpi_mem_bytes(const struct dpi *d);
+size_t dpi_mem_bytes(struct dpi *d);
 /* One nDPI flow struct as the pool holds it. */
 size_t dpi_flow_struct_bytes(void);
 /*
  * What the default memory budget allows per flow for nDPI's own
- * allocations beside its flow struct (and the result strings).  Measured:
- * 0-8 bytes per undecided flow on a SYN flood; on the shared captures
- * (MANIFEST.tsv) at most ~150 on average over the flows detecting at the
- * peak; see README, "Memory".
+ * allocations beside its flow struct (and the result strings).  Measured
+ * (the end report's "allocated per flow on average"): 0 on a SYN flood,
+ * 536 over the 73 shared captures together, 1.2-2.8 KB on TLS-only
+ * captures (certificate buffers, held while detecting); see README,
+ * "Memory".
  */
-#define DPI_HEAP_PER_FLOW	256
+#define DPI_HEAP_PER_FLOW	512
+
+/* dpi_mem_bytes() at its largest, and what it held then. */
+struct dpi_mem_peak {
+	size_t	total;
+	size_t	flows_detecting;
+	size_t	heap;
+	size_t	strings;
+};
 
 struct dpi_mem {
 	size_t	flow_struct;		/* bytes per nDPI flow struct */
 	size_t	flows_detecting;	/* structs in use */
-	size_t	heap;			/* nDPI's allocations for flows */
+	size_t	heap;			/* nDPI's allocations since start-up:
+					 * flows' and its caches' */
 	size_t	strings;		/* result strings of cached flows */
 	size_t	module;			/* nDPI's detection module */
 	size_t	slabs;			/* flow-struct slabs mapped */
+	struct dpi_mem_peak peak;
+	/* What nDPI allocated inside a flow struct (freed with it), on
+	 * average over the flows whose detection ended. */
+	size_t	flow_heap_avg;
 };
 void dpi_mem_info(const struct dpi *d, struct dpi_mem *out);
 
