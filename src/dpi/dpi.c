@@ -111,7 +111,7 @@ struct dpi {
 	size_t					 nslabs;	/* mapped */
 	size_t					 items_used;
 	size_t					 strings_held;	/* by cached flows */
-	size_t					 heap_base;	/* nDPI's, at start */
+	int64_t					 heap_base;	/* nDPI's, at start */
 	size_t					 module_bytes;	/* its module's */
 	struct dpi_mem_peak			 peak;
 	uint64_t				 flow_heap_freed;
@@ -128,7 +128,18 @@ struct dpi {
  * plus the allocator's chunk header.  Process-wide, since nDPI's wrappers
  * are; one detection module per process today (one meter).
  */
-static _Atomic size_t ndpi_heap;
+static _Atomic int64_t ndpi_heap;	/* signed: a free of memory nDPI got
+					 * before the wrappers must not wrap */
+
+/* nDPI's allocations since d was created, never below 0. */
+static size_t
+heap_since(const struct dpi *d)
+{
+	int64_t h = atomic_load_explicit(&ndpi_heap, memory_order_relaxed) -
+	    d->heap_base;
+
+	return h > 0 ? (size_t)h : 0;
+}
 
 static void *
 heap_malloc(size_t n)
@@ -136,8 +147,9 @@ heap_malloc(size_t n)
 	void *p = malloc(n);
 
 	if (p != NULL)
-		atomic_fetch_add_explicit(&ndpi_heap, malloc_usable_size(p) +
-		    ALLOC_OVERHEAD, memory_order_relaxed);
+		atomic_fetch_add_explicit(&ndpi_heap, (int64_t)
+		    (malloc_usable_size(p) + ALLOC_OVERHEAD),
+		    memory_order_relaxed);
 	return p;
 }
 
@@ -146,8 +158,8 @@ heap_free(void *p)
 {
 	if (p == NULL)
 		return;
-	atomic_fetch_sub_explicit(&ndpi_heap, malloc_usable_size(p) +
-	    ALLOC_OVERHEAD, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&ndpi_heap, (int64_t)(malloc_usable_size(p) +
+	    ALLOC_OVERHEAD), memory_order_relaxed);
 	free(p);
 }
 
@@ -206,8 +218,8 @@ dpi_create(const struct dpi_conf *conf, char *errbuf, size_t errlen)
 	NDPI_BITMASK_SET_ALL(all);
 	ndpi_set_protocol_detection_bitmask2(d->mod, &all);
 	ndpi_finalize_initialization(d->mod);
-	d->module_bytes = d->heap_base = atomic_load_explicit(&ndpi_heap,
-	    memory_order_relaxed);
+	d->heap_base = atomic_load_explicit(&ndpi_heap, memory_order_relaxed);
+	d->module_bytes = d->heap_base > 0 ? (size_t)d->heap_base : 0;
 
 	/* Copy the names once: outputs read them from another thread. */
 	d->nprotos = ndpi_get_num_supported_protocols(d->mod);
@@ -351,12 +363,13 @@ pool_put(struct dpi *d, struct ndpi_flow_struct *nf)
 	struct pool_item *it = (struct pool_item *)(void *)nf;
 	struct slab *sl = (struct slab *)(((uintptr_t)nf) &
 	    ~(uintptr_t)(SLAB_BYTES - 1));
-	size_t before;
+	int64_t freed;
 
-	before = atomic_load_explicit(&ndpi_heap, memory_order_relaxed);
+	freed = atomic_load_explicit(&ndpi_heap, memory_order_relaxed);
 	ndpi_free_flow_data(nf);	/* members nDPI allocated itself */
-	d->flow_heap_freed += before - atomic_load_explicit(&ndpi_heap,
-	    memory_order_relaxed);
+	freed -= atomic_load_explicit(&ndpi_heap, memory_order_relaxed);
+	if (freed > 0)
+		d->flow_heap_freed += (uint64_t)freed;
 	d->flows_freed++;
 	it->next = sl->free;
 	sl->free = it;
@@ -564,10 +577,8 @@ dpi_flow_shed(struct dpi *d, void *state)
 size_t
 dpi_mem_bytes(struct dpi *d)
 {
-	size_t heap = atomic_load_explicit(&ndpi_heap, memory_order_relaxed);
-	size_t n;
+	size_t heap = heap_since(d), n;
 
-	heap = heap > d->heap_base ? heap - d->heap_base : 0;
 	n = d->items_used * d->item_size + d->strings_held + heap;
 	if (n > d->peak.total) {
 		d->peak.total = n;
@@ -581,11 +592,9 @@ dpi_mem_bytes(struct dpi *d)
 void
 dpi_mem_info(const struct dpi *d, struct dpi_mem *out)
 {
-	size_t heap = atomic_load_explicit(&ndpi_heap, memory_order_relaxed);
-
 	out->flow_struct = d->item_size;
 	out->flows_detecting = d->items_used;
-	out->heap = heap > d->heap_base ? heap - d->heap_base : 0;
+	out->heap = heap_since(d);
 	out->strings = d->strings_held;
 	out->module = d->module_bytes;
 	out->slabs = d->nslabs * SLAB_BYTES;
