@@ -300,6 +300,7 @@ mem_trim(struct meter *m, bool force)
 {
 	size_t slack = flowtab_slack_bytes(m->ft);
 
+	m->mem_used = mem_now(m);	/* flows may have ended since */
 	if (!force && (slack < TRIM_MIN_BYTES || slack <
 	    (size_t)flowtab_stats(m->ft)->active * flowtab_entry_bytes(m->ft)))
 		return;
