@@ -22,8 +22,9 @@
  * the least recently used flow is exported early with flowEndReason 5
  * (counted: flows_evicted_memory).  The shedding cursor visits each flow
  * once, so that loop is O(1) amortised.  Default budget (max-memory 0):
- * index + max_flows x (entry + the extensions' mem_per_flow), i.e. a full
- * table with every flow in DPI; then --max-flows stays the binding limit.
+ * index + max_flows x (entry + the extensions' mem_per_flow) + 64 MiB,
+ * i.e. a full table with every flow in DPI; then --max-flows stays the
+ * binding limit.
  * Not in the budget (fixed, measured in README "Memory"): nDPI's
  * detection module, the export ring, libraries.
  *
@@ -62,6 +63,10 @@
 #define POLL_EMPTY_MS		500
 #define FLUSH_STALL_MS		5000	/* shutdown: export stage stuck */
 #define TRIM_MIN_BYTES		((size_t)16 << 20)
+/* The default budget's room beyond max_flows typical flows: a small
+ * table of TLS flows (nDPI holds ~3 KB each while it detects them) must
+ * not lose DPI to a budget nobody set. */
+#define AUTO_SLACK		((uint64_t)64 << 20)
 /* The smallest budget: the index plus this many flows in DPI. */
 #define BUDGET_MIN_FLOWS	1024
 
@@ -214,7 +219,7 @@ meter_create(const struct meter_conf *conf, char *errbuf, size_t errlen)
 	if (m->mem_budget == 0) {
 		m->mem_budget = flowtab_index_bytes(m->ft) +
 		    (uint64_t)conf->max_flows * (flowtab_entry_bytes(m->ft) +
-		    flowext_mem_per_flow(conf->ext));
+		    flowext_mem_per_flow(conf->ext)) + AUTO_SLACK;
 		m->snap.mem_budget_auto = true;
 	} else if (m->mem_budget < min) {
 		snprintf(errbuf, errlen, "--max-memory %llu is too small: the "
