@@ -9,7 +9,9 @@
  * n_dissections packets have been seen; give up (with guessing) at that
  * limit or when the flow ends.  When the result is final the nDPI state is
  * freed at once and the result kept as protocol ids plus one small block of
- * sanitised strings.
+ * sanitised strings.  Under the memory budget (meter.c) an undecided flow
+ * gives up early the same way (dpi_flow_shed()), so its columns are those
+ * of a flow that ended undecided.
  *
  * Ownership: dpi_flow_end() (metering thread, before the flow is copied
  * out) makes the result final; the string block then belongs to whoever

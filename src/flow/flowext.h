@@ -30,6 +30,10 @@
  *	release			whoever holds the record last, once: the export
  *				thread after export, or the metering thread when
  *				the record is dropped.
+ *	shed, mem_bytes		metering thread, the memory budget (meter.c):
+ *				mem_bytes is what the client holds outside the
+ *				records now (a running count, O(1)); shed gives
+ *				up a cached flow's state early, as at its end.
  *
  * Threads: extension state crosses from the meter to the export stage by
  * copy (memcpy of flow + extensions into the ring).  It must be plain
