@@ -80,6 +80,80 @@ bad:
 	return -1;
 }
 
+/*
+ * SIZE: a number of bytes with an optional K, M or G suffix (powers of
+ * 1024, either case, "512M"), or "auto" (0: the default, derived from
+ * --max-flows at start-up).
+ */
+static int
+parse_size(const char *key, const char *s, uint64_t lo, uint64_t hi,
+    uint64_t *out, char *errbuf, size_t errlen)
+{
+	unsigned long long v;
+	unsigned shift = 0;
+	char *end;
+
+	if (s != NULL && strcmp(s, "auto") == 0) {
+		*out = 0;
+		return 0;
+	}
+	errno = 0;
+	if (s == NULL || *s < '0' || *s > '9')
+		goto bad;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		goto bad;
+	switch (*end) {
+	case '\0':
+		break;
+	case 'k': case 'K':
+		shift = 10;
+		break;
+	case 'm': case 'M':
+		shift = 20;
+		break;
+	case 'g': case 'G':
+		shift = 30;
+		break;
+	default:
+		goto bad;
+	}
+	if (shift != 0 && end[1] != '\0')
+		goto bad;
+	if (v > (hi >> shift) || (v << shift) < lo)
+		goto bad;
+	*out = v << shift;
+	return 0;
+bad:
+	snprintf(errbuf, errlen, "--%s: \"%s\" is not a size in %" PRIu64
+	    "M..%" PRIu64 "G (bytes, or a number with K, M or G: 512M) or "
+	    "auto", key, s ? s : "", lo >> 20, hi >> 30);
+	return -1;
+}
+
+/* A size as config files write it: the largest exact suffix. */
+static void
+print_size(FILE *fp, const char *key, uint64_t v)
+{
+	static const char suffix[] = "GMK";
+	int i;
+
+	if (v == 0) {
+		fprintf(fp, "%s = auto\n", key);
+		return;
+	}
+	for (i = 0; i < 3; i++) {
+		unsigned shift = 30 - 10 * (unsigned)i;
+
+		if ((v & (((uint64_t)1 << shift) - 1)) == 0) {
+			fprintf(fp, "%s = %" PRIu64 "%c\n", key, v >> shift,
+			    suffix[i]);
+			return;
+		}
+	}
+	fprintf(fp, "%s = %" PRIu64 "\n", key, v);
+}
+
 static int
 set_string(char **dst, const char *value, char *errbuf, size_t errlen)
 {
@@ -97,11 +171,18 @@ static int
 add_files(struct probe_conf *c, const char *list, char *errbuf, size_t errlen)
 {
 	const char *p = list, *comma;
-	size_t n;
+	char *name;
+	size_t n, i, j;
 
 	for (;;) {
-		comma = strchr(p, ',');
-		n = comma ? (size_t)(comma - p) : strlen(p);
+		/* "\," is a comma inside a name, "\\" a backslash. */
+		for (comma = p; *comma != '\0' && *comma != ','; comma++)
+			if (comma[0] == '\\' && (comma[1] == ',' ||
+			    comma[1] == '\\'))
+				comma++;
+		n = (size_t)(comma - p);
+		if (*comma == '\0')
+			comma = NULL;
 		while (n > 0 && (*p == ' ' || *p == '\t'))
 			p++, n--;
 		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
@@ -116,11 +197,18 @@ add_files(struct probe_conf *c, const char *list, char *errbuf, size_t errlen)
 			    CONFIG_MAX_FILES);
 			return -1;
 		}
-		if ((c->files[c->nfiles] = strndup(p, n)) == NULL) {
+		if ((name = malloc(n + 1)) == NULL) {
 			snprintf(errbuf, errlen, "out of memory");
 			return -1;
 		}
-		c->nfiles++;
+		for (i = j = 0; i < n; i++) {
+			if (p[i] == '\\' && i + 1 < n &&
+			    (p[i + 1] == ',' || p[i + 1] == '\\'))
+				i++;
+			name[j++] = p[i];
+		}
+		name[j] = '\0';
+		c->files[c->nfiles++] = name;
 		if (comma == NULL)
 			return 0;
 		p = comma + 1;
@@ -322,6 +410,7 @@ nomem:
 enum opt_kind {
 	OPT_FLAG,	/* no value on the command line; yes/no in a file */
 	OPT_UINT,	/* bounded unsigned, stored in a field of any width */
+	OPT_SIZE,	/* bytes, K/M/G suffixes (1024s) or auto (0); 64-bit */
 	OPT_STRING,
 	OPT_LIST,	/* read, csv, json, export */
 	OPT_ACTION	/* help, version, config, check-config: never printed */
@@ -361,6 +450,8 @@ static const struct opt_def opt_defs[] = {
 	    false, 0 },
 	{ "n-dissections",	OPT_UINT,   FIELD(n_dissections), 0, 255, false, 0 },
 	{ "max-flows",		OPT_UINT,   FIELD(max_flows), 1, 1u << 30, false, 0 },
+	{ "max-memory",		OPT_SIZE,   FIELD(max_memory), 1u << 20,
+	    (uint64_t)1 << 50, false, 0 },
 	{ "csv",		OPT_LIST,   NOFIELD, 0, 0, false, 0 },
 	{ "json",		OPT_LIST,   NOFIELD, 0, 0, false, 0 },
 	{ "export",		OPT_LIST,   NOFIELD, 0, 0, false, 0 },
@@ -548,6 +639,17 @@ config_set(struct probe_conf *c, const char *key, const char *value,
 		snprintf(errbuf, errlen, "unknown option \"%s\"", key);
 		return -1;
 	}
+	/* What --check-config prints must read back: one value, one line. */
+	if (value != NULL && strpbrk(value, "\n\r") != NULL) {
+		snprintf(errbuf, errlen, "--%s: a value cannot contain a line "
+		    "break", key);
+		return -1;
+	}
+	if (value != NULL && strlen(value) > CONFIG_MAX_VALUE) {
+		snprintf(errbuf, errlen, "--%s: value longer than %d bytes", key,
+		    CONFIG_MAX_VALUE);
+		return -1;
+	}
 	override_lists(c, key);
 	if (c->origin == 1) {
 		if (strcmp(key, "read") == 0)
@@ -565,6 +667,11 @@ config_set(struct probe_conf *c, const char *key, const char *value,
 		return 0;
 	case OPT_UINT:
 		if (parse_uint(key, value, d->lo, d->hi, &v, errbuf, errlen) != 0)
+			return -1;
+		field_store(c, d, v);
+		return 0;
+	case OPT_SIZE:
+		if (parse_size(key, value, d->lo, d->hi, &v, errbuf, errlen) != 0)
 			return -1;
 		field_store(c, d, v);
 		return 0;
@@ -606,7 +713,8 @@ int
 config_load_file(struct probe_conf *c, const char *path, char *errbuf,
     size_t errlen)
 {
-	char line[4096], msg[CONFIG_ERRLEN];
+	/* Room for the longest value, escaped, as config_print writes it. */
+	char line[2 * CONFIG_MAX_VALUE + 128], msg[CONFIG_ERRLEN];
 	char *key, *value, *eq;
 	const struct opt_def *d;
 	unsigned lineno = 0;
@@ -683,10 +791,37 @@ config_load_file(struct probe_conf *c, const char *path, char *errbuf,
 	return rc;
 }
 
+/*
+ * "key = value" that config_load_file() reads back as the same value: one
+ * that starts or ends with a blank, or is itself in double quotes, gets a
+ * pair of quotes (the reader trims blanks and removes one pair).
+ */
 static void
 print_value(FILE *fp, const char *key, const char *value)
 {
-	fprintf(fp, "%s = %s\n", key, value);
+	size_t n = strlen(value);
+	bool quote = n > 0 && (value[0] == ' ' || value[0] == '\t' ||
+	    value[n - 1] == ' ' || value[n - 1] == '\t' ||
+	    (n >= 2 && value[0] == '"' && value[n - 1] == '"'));
+
+	fprintf(fp, quote ? "%s = \"%s\"\n" : "%s = %s\n", key, value);
+}
+
+/* A file name in a read list: commas and backslashes escaped (add_files). */
+static void
+print_file(FILE *fp, const char *name)
+{
+	char buf[2 * CONFIG_MAX_VALUE + 1];
+	const char *p;
+	size_t n = 0;
+
+	for (p = name; *p != '\0' && n + 2 < sizeof(buf); p++) {
+		if (*p == ',' || *p == '\\')
+			buf[n++] = '\\';
+		buf[n++] = *p;
+	}
+	buf[n] = '\0';
+	print_value(fp, "read", buf);
 }
 
 void
@@ -710,6 +845,9 @@ config_print(const struct probe_conf *c, FILE *fp)
 		case OPT_UINT:
 			fprintf(fp, "%s = %" PRIu64 "\n", d->key, field_load(c, d));
 			break;
+		case OPT_SIZE:
+			print_size(fp, d->key, field_load(c, d));
+			break;
 		case OPT_STRING:
 			memcpy(&s, (const uint8_t *)c + d->off, sizeof(s));
 			if (strcmp(d->key, "template-dir") == 0 &&
@@ -726,7 +864,7 @@ config_print(const struct probe_conf *c, FILE *fp)
 		case OPT_LIST:
 			if (strcmp(d->key, "read") == 0) {
 				for (i = 0; i < c->nfiles; i++)
-					print_value(fp, d->key, c->files[i]);
+					print_file(fp, c->files[i]);
 				break;
 			}
 			for (i = 0; i < c->noutputs; i++) {
@@ -1047,6 +1185,10 @@ config_usage(FILE *fp)
 "                           0 turns application detection off\n"
 "      --max-flows N        flow table size; the least recently used flow is\n"
 "                           evicted when full (default 1048576)\n"
+"      --max-memory SIZE    memory for cached flows and their DPI state\n"
+"                           (512M, 2G; default auto: what --max-flows flows\n"
+"                           in DPI take); when reached the oldest flows give\n"
+"                           up DPI, then flows are evicted (flowEndReason 5)\n"
 "\n"
 "Output (repeatable, each gets every flow; default --csv -; at most one\n"
 "may write to standard output, -):\n"

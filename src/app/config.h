@@ -20,6 +20,7 @@
 #define CONFIG_MAX_FILES	4096
 #define CONFIG_MAX_OUTPUTS	16
 #define CONFIG_ERRLEN		512
+#define CONFIG_MAX_VALUE	4096	/* bytes in one option's value */
 
 struct probe_conf {
 	char			*files[CONFIG_MAX_FILES];
@@ -37,6 +38,7 @@ struct probe_conf {
 	unsigned		 splt;
 	unsigned		 n_dissections;
 	uint32_t		 max_flows;
+	uint64_t		 max_memory;	/* bytes; 0: auto (meter.c) */
 	struct exporter_conf	 outputs[CONFIG_MAX_OUTPUTS];
 	unsigned		 noutputs;
 	char			*template_name;	/* NULL: standard */
