@@ -20,7 +20,15 @@ trap cleanup EXIT
 "$probe" -i lo --snaplen 128 --no-promisc --bpf "udp port $port" \
 	--csv "$tmp/live.csv" 2>"$tmp/err" &
 pid=$!
-sleep 1.5	# let the capture start before sending
+# Send only once the capture is open: a packet socket of the probe's in
+# /proc/net/packet (a fixed sleep raced a slow start on a loaded machine),
+# then a moment for the filter and the ring.
+for _ in $(seq 100); do
+	inodes=$(find /proc/$pid/fd -lname 'socket:*' -printf '%l\n' 2>/dev/null | tr -dc '0-9\n')
+	[ -n "$inodes" ] && awk 'NR > 1 { print $NF }' /proc/net/packet | grep -qxF "$inodes" && break
+	sleep 0.1
+done
+sleep 0.5
 python3 - "$port" <<'EOF'
 import socket, sys, threading
 port = int(sys.argv[1])
