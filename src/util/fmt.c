@@ -6,13 +6,13 @@
  *	fmt_sanitize()		wire text -> printable UTF-8 with \xHH escapes
  *	strbuf_grow(), strbuf_free()	the line buffer's slow paths
  */
-#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fmt.h"
+#include "fmt_shortest.h"
 
 size_t
 fmt_u64(char *buf, uint64_t v)
@@ -55,17 +55,14 @@ fmt_i64(char *buf, int64_t v)
 }
 
 /*
- * Shortest round-trip digits: a normal double that survives 15 significant digits
- * has its shortest form inside that rounding (trailing zeros stripped);
- * otherwise 16, and 17 always works.  Then lay the digits out with
- * Python's rules: positional for exponents -4..15, else d.ddde+XX.
+ * Shortest round-trip digits (fmt_shortest(): Dragonbox), laid out
+ * with Python's rules: positional for exponents -4..15, else d.ddde+XX.
  */
 size_t
 fmt_double(char *buf, double v)
 {
-	char tmp[40], digits[20];
-	int p, exp, nd = 0, i, k = 0;
-	const char *s, *e;
+	char digits[FMT_SHORTEST_MAX];
+	int exp, nd, i, k = 0;
 
 	if (isnan(v))
 		return (size_t)snprintf(buf, FMT_NUM_MAX, "nan");
@@ -81,26 +78,12 @@ fmt_double(char *buf, double v)
 		buf[k] = '\0';
 		return (size_t)k;
 	}
-	/* Subnormals have fewer significant bits: search from one digit. */
-	for (p = fabs(v) < DBL_MIN ? 1 : 15; p < 17; p++) {
-		snprintf(tmp, sizeof(tmp), "%.*e", p - 1, v);
-		if (strtod(tmp, NULL) == v)
-			break;
-	}
-	if (p == 17)
-		snprintf(tmp, sizeof(tmp), "%.*e", p - 1, v);
-	s = tmp;
-	if (*s == '-') {
+	if (v < 0) {
 		buf[k++] = '-';
-		s++;
+		v = -v;
 	}
-	e = strchr(s, 'e');
-	for (; s < e; s++)
-		if (*s != '.')
-			digits[nd++] = *s;
-	while (nd > 1 && digits[nd - 1] == '0')
-		nd--;
-	exp = atoi(e + 1);
+	nd = fmt_shortest(v, digits, &exp);
+	exp--;		/* 0.ddd x 10^point is d.dd x 10^(point - 1) */
 	if (exp >= -4 && exp < 16) {
 		if (exp < 0) {
 			buf[k++] = '0';
@@ -128,8 +111,16 @@ fmt_double(char *buf, double v)
 		for (i = 1; i < nd; i++)
 			buf[k++] = digits[i];
 	}
-	k += snprintf(buf + k, (size_t)(FMT_NUM_MAX - k), "e%c%02d",
-	    exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
+	/* e+XX, at least two exponent digits (up to 308) */
+	buf[k++] = 'e';
+	buf[k++] = exp < 0 ? '-' : '+';
+	if (exp < 0)
+		exp = -exp;
+	if (exp >= 100)
+		buf[k++] = (char)('0' + exp / 100);
+	buf[k++] = (char)('0' + exp / 10 % 10);
+	buf[k++] = (char)('0' + exp % 10);
+	buf[k] = '\0';
 	return (size_t)k;
 }
 

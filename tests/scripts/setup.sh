@@ -6,12 +6,13 @@ packages=(build-essential cmake pkg-config python3 libpcap-dev libcmocka-dev lib
 	libfixbuf-dev libfixbuf-tools nfdump tshark tcpreplay iproute2
 	clang dpkg-dev man-db groff-base mandoc systemd
 	pmacct python3-ipfix python3-yaml postgresql-15 postgresql-client-15
-	fastnetmon)
+	fastnetmon libdragonbox-dev)
 # dpkg-dev: the .deb's dependencies (dpkg-shlibdeps); man-db, groff-base,
 # mandoc: the manual pages rendered and linted; systemd: systemd-analyze verify
 # on the unit.  pmacct (nfacctd), python3-ipfix, python3-yaml and PostgreSQL:
 # the collector tests with the shipped decoder files; fastnetmon: the wire
-# test's FastNetMon check.
+# test's FastNetMon check; libdragonbox-dev: shortest float text
+# (src/util/fmt_shortest.cc, header-only C++: g++ from build-essential).
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
