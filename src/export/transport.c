@@ -3,7 +3,8 @@
  *
  *	transport_open()	resolve/open; UDP and TCP checks at start-up
  *	transport_resolve()	the name lookup alone (--check-config)
- *	transport_send()	one message (UDP now, TCP queued, file written)
+ *	transport_send()	one message (UDP batched, TCP queued, file written)
+ *	transport_flush()	UDP: send the batch now
  *	transport_set_preamble(), transport_start()
  *	transport_mtu(), transport_is_stream()
  *	transport_stats(), transport_close()
@@ -13,8 +14,20 @@
  *
  * The TCP queue is a list of whole messages under one mutex: the lock is
  * taken per message, never per packet.
+ *
+ * UDP: messages are copied into a batch that one sendmmsg(2) sends (one
+ * system call for up to UDP_BATCH datagrams, each still one message within
+ * the MTU), when the batch is full and at every exporter tick (transport_
+ * flush(): the export thread ticks every 1024 records and whenever its
+ * rings run empty, and the idle flush of a partial message happens in a
+ * tick too), and before closing.  The outcome of each datagram is what a
+ * send(2) of its own would have had: sendmmsg() runs the same per-datagram
+ * send in order and stops at the first that fails (that one is not sent:
+ * counted as dropped, and the rest go in the next call), so the counters
+ * stay exact per message and per record; they are updated when the batch
+ * goes out, at most one tick after the message was made.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE	/* sendmmsg() */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -27,6 +40,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/sockios.h>
@@ -44,6 +58,8 @@
 #define CONNECT_TIMEOUT_MS	2000
 #define SEND_TIMEOUT_MS		5000
 #define UDP_RECOVERED_MS	10000	/* quiet this long before "sending again" */
+#define UDP_BATCH		32	/* datagrams per sendmmsg() */
+#define UDP_BATCH_BYTES		65536	/* their bytes: any one datagram fits */
 
 struct qmsg {
 	struct qmsg	*next;
@@ -88,6 +104,13 @@ struct transport {
 	struct inflight		*infl;
 	size_t			 infl_head, infl_n, infl_cap;
 	uint64_t		 last_fail_ms;
+	/* UDP: datagrams made, not yet handed to the kernel */
+	uint8_t			*batch;		/* UDP_BATCH_BYTES */
+	size_t			 batch_bytes;
+	unsigned		 batch_n;
+	struct mmsghdr		 mm[UDP_BATCH];
+	struct iovec		 iov[UDP_BATCH];
+	uint32_t		 batch_records[UDP_BATCH];
 	/* counters */
 	_Atomic uint64_t	 messages, octets, records;
 	_Atomic uint64_t	 records_dropped, messages_dropped, connects;
@@ -484,6 +507,90 @@ tcp_thread_main(void *arg)
 	return NULL;
 }
 
+/* UDP: one datagram went out, or failed with err (0: not reported). */
+static void
+udp_outcome(struct transport *t, size_t len, uint32_t records, bool sent,
+    int err)
+{
+	if (sent) {
+		count_sent(t, len, records);
+		/* ICMP errors come back for some datagrams only: call it
+		 * recovered after a quiet period, not one success. */
+		if (t->down_logged &&
+		    monotime_ms() - t->last_fail_ms >= UDP_RECOVERED_MS) {
+			log_warnx("%s: sending again", t->name);
+			t->down_logged = false;
+		}
+		return;
+	}
+	count_dropped(t, records);
+	t->last_fail_ms = monotime_ms();
+	if (!t->down_logged) {
+		log_warnx("%s: send failed (%s); records are counted as dropped "
+		    "until it works again", t->name, err != 0 ? strerror(err) :
+		    "an error sendmmsg() does not report");
+		t->down_logged = true;
+	}
+}
+
+/*
+ * Send the batch: sendmmsg() returns how many datagrams went out before the
+ * first that failed; a failure on the first is its errno, on a later one it
+ * is not reported (the kernel keeps only the count), but it is a failure
+ * all the same, so that datagram is dropped as a send() of its own would
+ * have been, and the next call starts after it.
+ */
+static void
+udp_flush(struct transport *t)
+{
+	unsigned i = 0, j, n = t->batch_n;
+	int r;
+
+	while (i < n) {
+		r = sendmmsg(t->fd, t->mm + i, n - i, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			udp_outcome(t, t->iov[i].iov_len, t->batch_records[i],
+			    false, errno);
+			i++;
+			continue;
+		}
+		for (j = i; j < i + (unsigned)r; j++)
+			udp_outcome(t, t->iov[j].iov_len, t->batch_records[j],
+			    true, 0);
+		i += (unsigned)r;
+		if (i < n) {
+			udp_outcome(t, t->iov[i].iov_len, t->batch_records[i],
+			    false, 0);
+			i++;
+		}
+	}
+	t->batch_n = 0;
+	t->batch_bytes = 0;
+}
+
+static void
+udp_queue(struct transport *t, const uint8_t *msg, size_t len,
+    uint32_t records)
+{
+	uint8_t *p;
+
+	if (t->batch_n == UDP_BATCH ||
+	    t->batch_bytes + len > UDP_BATCH_BYTES)
+		udp_flush(t);
+	p = t->batch + t->batch_bytes;
+	memcpy(p, msg, len);
+	t->iov[t->batch_n].iov_base = p;
+	t->iov[t->batch_n].iov_len = len;
+	memset(&t->mm[t->batch_n], 0, sizeof(t->mm[0]));
+	t->mm[t->batch_n].msg_hdr.msg_iov = &t->iov[t->batch_n];
+	t->mm[t->batch_n].msg_hdr.msg_iovlen = 1;
+	t->batch_records[t->batch_n] = records;
+	t->batch_n++;
+	t->batch_bytes += len;
+}
+
 static int
 resolve(const struct transport_conf *c, int socktype, struct addrinfo **out,
     char *errbuf, size_t errlen)
@@ -523,6 +630,10 @@ open_udp(struct transport *t, char *errbuf, size_t errlen)
 	struct addrinfo *ai, *list;
 	int err = 0;
 
+	if ((t->batch = malloc(UDP_BATCH_BYTES)) == NULL) {
+		snprintf(errbuf, errlen, "out of memory");
+		return -1;
+	}
 	if (resolve(&t->conf, SOCK_DGRAM, &list, errbuf, errlen) != 0)
 		return -1;
 	for (ai = list; ai != NULL; ai = ai->ai_next) {
@@ -647,6 +758,7 @@ transport_open(const struct transport_conf *conf, char *errbuf, size_t errlen)
 			close(t->fd);
 		if (t->ai != NULL)
 			freeaddrinfo(t->ai);
+		free(t->batch);
 		free(t);
 		return NULL;
 	}
@@ -661,26 +773,7 @@ transport_send(struct transport *t, const uint8_t *msg, size_t len,
 
 	switch (t->conf.kind) {
 	case TRANSPORT_UDP:
-		if (send(t->fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL) ==
-		    (ssize_t)len) {
-			count_sent(t, len, records);
-			/* ICMP errors come back for some datagrams only: call
-			 * it recovered after a quiet period, not one success. */
-			if (t->down_logged &&
-			    monotime_ms() - t->last_fail_ms >= UDP_RECOVERED_MS) {
-				log_warnx("%s: sending again", t->name);
-				t->down_logged = false;
-			}
-		} else {
-			count_dropped(t, records);
-			t->last_fail_ms = monotime_ms();
-			if (!t->down_logged) {
-				log_warnx("%s: send failed (%s); records are counted "
-				    "as dropped until it works again", t->name,
-				    strerror(errno));
-				t->down_logged = true;
-			}
-		}
+		udp_queue(t, msg, len, records);
 		return;
 	case TRANSPORT_FILE:
 		file_send(t, msg, len, records);
@@ -709,6 +802,13 @@ transport_send(struct transport *t, const uint8_t *msg, size_t len,
 	atomic_fetch_add(&t->q_records, records);
 	pthread_cond_signal(&t->cv);
 	pthread_mutex_unlock(&t->mu);
+}
+
+void
+transport_flush(struct transport *t)
+{
+	if (t != NULL && t->conf.kind == TRANSPORT_UDP && t->batch_n > 0)
+		udp_flush(t);
 }
 
 int
@@ -827,13 +927,16 @@ transport_close(struct transport *t, unsigned wait_ms,
 			rc = -1;
 		}
 	}
-	if (t->conf.kind == TRANSPORT_UDP && t->fd >= 0)
+	if (t->conf.kind == TRANSPORT_UDP && t->fd >= 0) {
+		transport_flush(t);
 		close(t->fd);
+	}
 	if (final != NULL)
 		transport_stats(t, final);
 	if (t->ai != NULL)
 		freeaddrinfo(t->ai);
 	free(t->preamble);
+	free(t->batch);
 	free(t);
 	return rc;
 }

@@ -3,8 +3,10 @@
  *
  * Encoders (IPFIX via libfixbuf, NetFlow v9) produce whole messages;
  * a transport sends them and counts what it sent and what it could not.
- *  - UDP: sent at once from the caller's thread; a send that fails drops
- *    the message (counted).
+ *  - UDP: sent from the caller's thread in batches (one sendmmsg(2) for
+ *    up to 32 datagrams, each one message), when a batch is full and at
+ *    every transport_flush(); a datagram whose send fails is dropped
+ *    (counted), as a send(2) of its own would have been.
  *  - TCP: its own thread behind a bounded queue, so a slow or absent
  *    collector never blocks the caller.  Connects without blocking, retries
  *    with backoff, and sends the preamble (templates) first on every new
@@ -58,6 +60,10 @@ int transport_resolve(const struct transport_conf *conf, char *errbuf,
 /* Send (or queue) one message holding `records` data records. */
 void transport_send(struct transport *t, const uint8_t *msg, size_t len,
     uint32_t records);
+/* UDP: send the messages batched so far now (the encoders call it at every
+ * tick: a message waits at most one tick); no-op for the others.  Counters
+ * include a batched message only once it is sent or dropped. */
+void transport_flush(struct transport *t);
 /* TCP: bytes sent first on each new connection (the templates). */
 int transport_set_preamble(struct transport *t, const uint8_t *buf,
     size_t len);

@@ -7,6 +7,7 @@
  *	append()		a record into the open message (the core's
  *				biflow record, or two uniflow records)
  *	ipfix_tick()		UDP template refresh, flush of an idle message
+ *				and of the transport's UDP batch
  *	export_data_templates()	UDP: data templates every --template-packets
  *				messages
  *	ipfix_finish()		statistics record, last message, close
@@ -814,11 +815,13 @@ ipfix_tick(struct exporter *e, uint64_t now_ms, bool idle)
 		(void)export_stats(x);
 		(void)emit(x);
 		x->next_refresh_ms = now_ms + x->b.env.template_refresh_s * 1000ull;
-		return;
-	}
-	if (idle && x->recs_in_msg > 0 && now_ms - x->last_emit_ms >=
-	    FLUSH_IDLE_MS)
+	} else if (idle && x->recs_in_msg > 0 && now_ms - x->last_emit_ms >=
+	    FLUSH_IDLE_MS) {
 		(void)emit(x);
+	}
+	/* UDP: finished messages wait in the transport's batch at most until
+	 * this tick (every 1024 records, and as soon as the rings run dry). */
+	transport_flush(x->b.tr);
 }
 
 static int

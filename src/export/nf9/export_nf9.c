@@ -5,7 +5,8 @@
  *	append_cb()		a record (from the core) into the open packet:
  *				one biflow record (IN 1/2 + OUT 23/24 counters)
  *				or two uniflow records
- *	nf9_tick()		template refresh by time, idle flush
+ *	nf9_tick()		template refresh by time, idle flush, the
+ *				transport's UDP batch
  *	nf9_finish_exp(), nf9_release()
  *
  * Records are laid out and filled by the binary-export core (binrec.c);
@@ -332,11 +333,13 @@ nf9_tick(struct exporter *e, uint64_t now_ms, bool idle)
 		x->options_due = true;
 		open_packet(x);
 		send_packet(x);
-		return;
-	}
-	if (idle && x->open && x->recs_in_pkt > 0 &&
-	    now_ms - x->last_emit_ms >= FLUSH_IDLE_MS)
+	} else if (idle && x->open && x->recs_in_pkt > 0 &&
+	    now_ms - x->last_emit_ms >= FLUSH_IDLE_MS) {
 		send_packet(x);
+	}
+	/* UDP: finished packets wait in the transport's batch at most until
+	 * this tick (every 1024 records, and as soon as the rings run dry). */
+	transport_flush(x->b.tr);
 }
 
 static int
