@@ -528,7 +528,7 @@ udp_outcome(struct transport *t, size_t len, uint32_t records, bool sent,
 	if (!t->down_logged) {
 		log_warnx("%s: send failed (%s); records are counted as dropped "
 		    "until it works again", t->name, err != 0 ? strerror(err) :
-		    "an error sendmmsg() does not report");
+		    "a batched datagram refused; sendmmsg() does not say why");
 		t->down_logged = true;
 	}
 }
