@@ -42,6 +42,7 @@
 #include <time.h>
 
 #include "capture.h"
+#include "dispatch.h"
 #include "dpi.h"
 #include "flowtab.h"
 #include "log.h"
@@ -316,48 +317,13 @@ mem_trim(struct meter *m, bool force)
 	m->mem_used = mem_now(m);
 }
 
-void
-meter_packet(void *arg, const struct cap_pkt *h, const uint8_t *frame)
+/*
+ * The packet clock's scan: idle expiry every IDLE_SCAN_MS of packet time
+ * (files; live does it between reads, on the wall clock too).
+ */
+static inline void
+meter_scan(struct meter *m, uint64_t t)
 {
-	struct meter *m = arg;
-	const struct flowext *x = m->ext;
-	struct decode_conf dc = { h->dlt, m->decode_tunnels };
-	struct pkt_view pv;
-	enum decode_result r;
-	enum flow_dir dir;
-	struct flow *f;
-	uint64_t t;
-	uint16_t size;
-
-	m->cnt.packets_read++;
-	r = decode_packet(&dc, frame, h->caplen, h->wirelen, &pv);
-	if (r != DECODE_OK) {
-		m->cnt.packets_skipped[r]++;
-		return;
-	}
-	m->cnt.packets_metered++;
-	/* NFStream: tv_sec*1000 + tv_usec/1000, truncated, signed usec. */
-	t = (uint64_t)h->ts_sec * 1000 + (uint64_t)(h->ts_usec / 1000);
-	if (t > m->tick_ms)
-		m->tick_ms = t;
-	else
-		t = m->tick_ms;
-	f = flowtab_lookup(m->ft, &pv, t, &dir);
-	size = pv.size[m->size_kind];
-	/* The extensions (features, DPI, ...) read the counters as they
-	 * were before this packet: flowext.h's ordering rule. */
-	if (x->npkt != 0) {
-		struct flowext_pkt pk = { f, &pv, dir, t, flow_packets(f) + 1,
-		    size };
-
-		flowext_packet(x, f, &pk);
-	}
-	flow_account(f, dir, t, size, pv.tcp_flags);
-	if (m->tcp_end && (pv.tcp_flags & (TCP_FLAG_FIN | TCP_FLAG_RST)) &&
-	    pv.protocol == 6)
-		flowtab_tcp_check_end(m->ft, f);
-	/* f may be evicted from here on. */
-	mem_check(m);
 	if (t - m->scan_tick_ms >= IDLE_SCAN_MS) {
 		m->scan_tick_ms = t;
 		/* Live: the wall-clock pass between reads does this job
@@ -366,6 +332,78 @@ meter_packet(void *arg, const struct cap_pkt *h, const uint8_t *frame)
 			flowtab_expire_idle(m->ft, t, IDLE_SCAN_BUDGET);
 			mem_trim(m, false);
 		}
+	}
+}
+
+/* A decoded packet at packet time t (the clamped clock). */
+static inline void
+meter_account(struct meter *m, const struct pkt_view *pv, uint64_t t)
+{
+	const struct flowext *x = m->ext;
+	enum flow_dir dir;
+	struct flow *f;
+	uint16_t size;
+
+	m->cnt.packets_metered++;
+	if (t > m->tick_ms)
+		m->tick_ms = t;
+	f = flowtab_lookup(m->ft, pv, t, &dir);
+	size = pv->size[m->size_kind];
+	/* The extensions (features, DPI, ...) read the counters as they
+	 * were before this packet: flowext.h's ordering rule. */
+	if (x->npkt != 0) {
+		struct flowext_pkt pk = { f, pv, dir, t, flow_packets(f) + 1,
+		    size };
+
+		flowext_packet(x, f, &pk);
+	}
+	flow_account(f, dir, t, size, pv->tcp_flags);
+	if (m->tcp_end && (pv->tcp_flags & (TCP_FLAG_FIN | TCP_FLAG_RST)) &&
+	    pv->protocol == 6)
+		flowtab_tcp_check_end(m->ft, f);
+	/* f may be evicted from here on. */
+	mem_check(m);
+	meter_scan(m, t);
+}
+
+void
+meter_packet(void *arg, const struct cap_pkt *h, const uint8_t *frame)
+{
+	struct meter *m = arg;
+	struct decode_conf dc = { h->dlt, m->decode_tunnels };
+	struct pkt_view pv;
+	enum decode_result r;
+	uint64_t t;
+
+	m->cnt.packets_read++;
+	r = decode_packet(&dc, frame, h->caplen, h->wirelen, &pv);
+	if (r != DECODE_OK) {
+		m->cnt.packets_skipped[r]++;
+		return;
+	}
+	/* NFStream: tv_sec*1000 + tv_usec/1000, truncated, signed usec. */
+	t = (uint64_t)h->ts_sec * 1000 + (uint64_t)(h->ts_usec / 1000);
+	if (t < m->tick_ms)
+		t = m->tick_ms;
+	meter_account(m, &pv, t);
+}
+
+void
+meter_batch(struct meter *m, const struct dispatch_batch *b)
+{
+	const struct dispatch_pkt *p, *end = b->pkt + b->n;
+	struct pkt_view pv;
+
+	for (p = b->pkt; p < end; p++) {
+		pv = p->pv;
+		pv.l3 = b->data + p->off;
+		meter_account(m, &pv, p->t_ms);
+	}
+	/* The reader's clock: a meter that got few packets still expires
+	 * its flows as the capture's time goes on. */
+	if (b->clock_ms > m->tick_ms) {
+		m->tick_ms = b->clock_ms;
+		meter_scan(m, m->tick_ms);
 	}
 }
 
@@ -415,8 +453,9 @@ meter_between_reads(struct meter *m, bool quiet)
 		wall = m->tick_ms;
 	live_expire(m, wall, quiet);
 	mem_trim(m, false);
-	capture_set_wait(m->cap, flowtab_stats(m->ft)->active > 0 ?
-	    POLL_FLOWS_MS : POLL_EMPTY_MS);
+	if (m->cap != NULL)
+		capture_set_wait(m->cap, flowtab_stats(m->ft)->active > 0 ?
+		    POLL_FLOWS_MS : POLL_EMPTY_MS);
 	now = monotime_ms();
 	if (now >= m->next_capstats_ms) {
 		meter_publish(m, true);

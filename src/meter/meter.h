@@ -108,6 +108,11 @@ struct ring *meter_ring(struct meter *m);
  * time.  frame is borrowed for the call. */
 void meter_packet(void *meter, const struct cap_pkt *h, const uint8_t *frame);
 
+/* Several meters (dispatch.h): the packets of one batch from the reader,
+ * already decoded, at the reader's clock; then the clock alone. */
+struct dispatch_batch;
+void meter_batch(struct meter *m, const struct dispatch_batch *b);
+
 /* Read up to max packets from the input; capture_dispatch()'s result. */
 int meter_dispatch(struct meter *m, int max);
 /* Between reads: live wall-clock expiry (quiet: nothing was read). */
