@@ -188,15 +188,23 @@ batch_put(struct dispatch_q *q)
 	wake_signal(&q->wake);
 }
 
-/* Symmetric: the flow key is already in canonical order. */
+/*
+ * The meter of a packet: a hash of its flow key's address pair, which the
+ * key holds in canonical order (symmetric), and nothing else.  Ports,
+ * protocol, VLAN and tunnel id are left out on purpose: nDPI keeps caches
+ * across flows in its detection module (one per meter), keyed on the
+ * hosts (TINC's TCP flow announces its UDP flow; TLS certificates, STUN,
+ * mining, ...): all flows between two hosts meet on one meter, so such a
+ * cache sees what a single meter's would.
+ */
 static unsigned
 key_meter(const struct flow_key *k, unsigned n)
 {
-	uint64_t w[sizeof(*k) / 8], h = 0;
+	uint64_t w[4], h = 0;
 	size_t i;
 
-	memcpy(w, k, sizeof(w));
-	for (i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+	memcpy(w, k->addr, sizeof(w));
+	for (i = 0; i < 4; i++) {
 		h ^= w[i];
 		h *= 0x9e3779b97f4a7c15ULL;
 		h ^= h >> 29;
