@@ -36,6 +36,7 @@
  */
 #define _GNU_SOURCE	/* malloc_trim */
 #include <malloc.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -297,6 +298,22 @@ mem_check(struct meter *m)
 	}
 }
 
+#ifdef __GLIBC__
+/*
+ * glibc sets its allocator up lazily, and malloc_trim()'s set-up is not
+ * safe against a second thread doing the same: where glibc's malloc was
+ * never called (ASan replaces malloc), two meters trimming at once crashed
+ * inside glibc (a NULL arena link).  The first trim runs alone.
+ */
+static pthread_once_t trim_once = PTHREAD_ONCE_INIT;
+
+static void
+trim_first(void)
+{
+	malloc_trim(0);
+}
+#endif
+
 /*
  * After expiry: give back what an expiry wave freed (force: at the end,
  * whatever is free).  Not per packet: it moves flows and walks the heap.
@@ -312,6 +329,7 @@ mem_trim(struct meter *m, bool force)
 		return;
 	m->cnt.mem_trimmed += flowtab_trim(m->ft);
 #ifdef __GLIBC__
+	pthread_once(&trim_once, trim_first);
 	malloc_trim(0);
 #endif
 	m->mem_used = mem_now(m);

@@ -91,7 +91,8 @@ def check_capture(probe, pcap, tmp):
             ref, ref_rc = rows, rc
             continue
         if rc != ref_rc:
-            return name, rc, [f"--threads {n}: exit {rc}, --threads 1: {ref_rc}"]
+            return name, rc, [f"--threads {n}: exit {rc}, --threads 1: {ref_rc}: "
+                              f"{err.strip()[-600:]}"]
         if rows == ref:
             continue
         if name in CACHE_DIFFERENCES:
