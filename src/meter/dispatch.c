@@ -323,8 +323,7 @@ void
 dispatch_publish(struct dispatch *d, bool capture)
 {
 	struct meter_snapshot *s = &d->snap;
-	struct capture_stats cs;
-	uint64_t done, total, ignored = 0;
+	uint64_t ignored = 0;
 	int i;
 
 	PUT(packets_read, d->packets_read);
@@ -334,18 +333,8 @@ dispatch_publish(struct dispatch *d, bool capture)
 			ignored += d->skipped[i];
 	}
 	PUT(packets_ignored, ignored);
-	if (!capture)
-		return;
-	if (d->conf.live) {
-		if (capture_stats(d->conf.cap, &cs) == 0) {
-			PUT(capture_received, cs.received);
-			PUT(capture_dropped[0], cs.dropped);
-			PUT(capture_dropped[1], cs.if_dropped);
-		}
-	} else if (capture_progress(d->conf.cap, &done, &total) == 0) {
-		PUT(input_done, done);
-		PUT(input_total, total);
-	}
+	if (capture)
+		meter_publish_capture(s, d->conf.cap, d->conf.live);
 }
 
 #undef PUT

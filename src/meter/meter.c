@@ -511,8 +511,6 @@ meter_publish(struct meter *m, bool capture)
 {
 	struct meter_snapshot *s = &m->snap;
 	const struct flowtab_stats *fs = flowtab_stats(m->ft);
-	struct capture_stats cs;
-	uint64_t done, total;
 	int i;
 
 	PUT(packets_read, m->cnt.packets_read);
@@ -537,15 +535,24 @@ meter_publish(struct meter *m, bool capture)
 	PUT(mem_trimmed, m->cnt.mem_trimmed);
 	PUT(flows_cached, fs->active);
 	PUT(flows_peak, fs->peak_active);
-	if (!capture || m->cap == NULL)
-		return;
-	if (m->live) {
-		if (capture_stats(m->cap, &cs) == 0) {
+	if (capture && m->cap != NULL)
+		meter_publish_capture(s, m->cap, m->live);
+}
+
+void
+meter_publish_capture(struct meter_snapshot *s, struct capture *cap,
+    bool live)
+{
+	struct capture_stats cs;
+	uint64_t done, total;
+
+	if (live) {
+		if (capture_stats(cap, &cs) == 0) {
 			PUT(capture_received, cs.received);
 			PUT(capture_dropped[0], cs.dropped);
 			PUT(capture_dropped[1], cs.if_dropped);
 		}
-	} else if (capture_progress(m->cap, &done, &total) == 0) {
+	} else if (capture_progress(cap, &done, &total) == 0) {
 		PUT(input_done, done);
 		PUT(input_total, total);
 	}

@@ -124,6 +124,9 @@ void meter_finish(struct meter *m);
 /* Counters into the snapshot (and libpcap's, with capture true). */
 void meter_publish(struct meter *m, bool capture);
 const struct meter_snapshot *meter_snapshot(const struct meter *m);
+/* The input's counters into s: libpcap's (live) or file progress. */
+void meter_publish_capture(struct meter_snapshot *s, struct capture *cap,
+    bool live);
 /* Packet clock (ms) as it stands. */
 uint64_t meter_clock_ms(const struct meter *m);
 
