@@ -28,9 +28,12 @@
 
 /* Batch slots per meter: 16 x ~136 KiB. */
 #define RING_BATCHES	16
-/* A meter with nothing to do: live wall-clock expiry at least this
- * often (the reader also sends the clock after every read). */
+/* A meter with nothing to do wakes this often for live wall-clock
+ * expiry (the reader also sends the clock after every read): with flows
+ * cached, so they end on time; without, only to stay responsive (as one
+ * meter polls a quiet interface, meter.c). */
 #define IDLE_WAIT_MS	100
+#define EMPTY_WAIT_MS	500
 #define ROOM_WAIT_MS	100
 
 struct dispatch_q {
@@ -72,7 +75,10 @@ meter_thread(void *arg)
 		if ((b = ring_pop_begin(q->ring)) == NULL) {
 			wake_prepare(&q->wake);
 			if ((b = ring_pop_begin(q->ring)) == NULL) {
-				wake_wait(&q->wake, IDLE_WAIT_MS);
+				wake_wait(&q->wake, atomic_load_explicit(
+				    &meter_snapshot(q->meter)->flows_cached,
+				    memory_order_relaxed) != 0 ? IDLE_WAIT_MS :
+				    EMPTY_WAIT_MS);
 				meter_between_reads(q->meter, true);
 				continue;
 			}
