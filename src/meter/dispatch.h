@@ -3,14 +3,14 @@
  * meter threads.
  *
  * The reader (the caller's thread) reads the capture, decodes each packet
- * once (decode_packet()) and picks its meter by a symmetric hash of the
- * flow key, the key the flow table uses (flow_key_from_pkt(): the address
- * pair and port pair in canonical order, VLAN id, protocol, IP version,
- * tunnel id; tunnelled packets by their inner headers, as the flow table
- * keys them).  Both directions of a flow, and every packet of it, meet on
- * one meter.  IP fragments: decode drops non-first fragments (counted,
- * never part of a flow, as in NFStream), and a first fragment carries its
- * ports, so no packet of a flow can land elsewhere.
+ * once (decode_packet()) and picks its meter by a hash of the address pair
+ * of its flow key (flow_key_from_pkt(): canonical order, so both
+ * directions agree; tunnelled packets by their inner addresses, as the
+ * flow table keys them).  Every packet of a flow, and every flow between
+ * two hosts, meets on one meter (see key_meter() for why not the ports).
+ * IP fragments: decode drops non-first fragments (counted, never part of a
+ * flow, as in NFStream), and a first fragment carries its ports, so no
+ * packet of a flow can land elsewhere.
  *
  * Packets travel to each meter in batches through an SPSC ring of batch
  * slots (no lock, no allocation per packet): the decoded view and the
