@@ -2,8 +2,9 @@
  * meter.h - one metering pipeline: input -> decode -> flow table -> flow
  * extensions (features, DPI) -> its ring to the export stage.
  *
- * A meter runs on one thread (today the main thread; later one per
- * capture queue).  Per packet it allocates nothing, formats nothing and
+ * A meter runs on one thread: the main thread, reading the capture
+ * itself (--threads 1), or its own, fed in batches by the reader
+ * (dispatch.h, --threads N).  Per packet it allocates nothing, formats nothing and
  * takes no lock.  A finished flow is copied into the meter's SPSC ring,
  * once per flow, and the export stage's wake-up is signalled.
  *
