@@ -9,8 +9,8 @@
    order, which depends on the meters), sorted as whole rows, must be equal.
 2. All those captures read as one stream (-r a,b,...: time jumps back at
    each file, which the reader's clock must clamp as one meter does) with
-   short timeouts (--idle-timeout 5 --active-timeout 30, so idle, active and
-   end-of-input expiry all happen; without the captures that end in a read
+   short timeouts (--idle-timeout 5 --active-timeout 30 --tcp-end, so idle,
+   active, TCP-end and end-of-input expiry all happen; without the captures that end in a read
    error, which stops the stream), CSV and IPFIX file together: the CSV rows
    as above, and from ipfixDump's decoding of the IPFIX file the flow records
    (every field but flowId, sorted) and the totals (records, packets and
@@ -168,7 +168,7 @@ def check_stream(probe, pcaps, tmp):
         reads = [x for pc in pcaps for x in ("-r", pc.replace("\\", "\\\\").replace(",", "\\,"))]
         rc, err = run(probe, reads + ["--threads", str(n), "--csv", out,
                               "--export", "ipfix+file://" + ipfix, "--idle-timeout", "5",
-                              "--active-timeout", "30"] + COLUMNS)
+                              "--active-timeout", "30", "--tcp-end"] + COLUMNS)
         if not os.path.exists(out) or not os.path.exists(ipfix):
             return [f"one stream, --threads {n}: exit {rc}: {err.strip()[-300:]}"]
         rows = csv_rows(out)
