@@ -52,6 +52,7 @@ config_defaults(struct probe_conf *c)
 	c->splt = 0;
 	c->n_dissections = 20;
 	c->max_flows = 1u << 20;
+	c->threads = 1;
 	c->template_refresh_s = 60;
 	c->template_packets = 20;
 	c->mtu = 1400;
@@ -452,6 +453,7 @@ static const struct opt_def opt_defs[] = {
 	{ "max-flows",		OPT_UINT,   FIELD(max_flows), 1, 1u << 30, false, 0 },
 	{ "max-memory",		OPT_SIZE,   FIELD(max_memory), 1u << 20,
 	    (uint64_t)1 << 50, false, 0 },
+	{ "threads",		OPT_UINT,   FIELD(threads), 1, 64, false, 0 },
 	{ "csv",		OPT_LIST,   NOFIELD, 0, 0, false, 0 },
 	{ "json",		OPT_LIST,   NOFIELD, 0, 0, false, 0 },
 	{ "export",		OPT_LIST,   NOFIELD, 0, 0, false, 0 },
@@ -1189,6 +1191,9 @@ config_usage(FILE *fp)
 "                           (512M, 2G; default auto: what --max-flows flows\n"
 "                           in DPI take); when reached the oldest flows give\n"
 "                           up DPI, then flows are evicted (flowEndReason 5)\n"
+"      --threads N          meter threads (1..64, default 1); flows are split\n"
+"                           by a symmetric hash, --max-flows and --max-memory\n"
+"                           are shared out equally\n"
 "\n"
 "Output (repeatable, each gets every flow; default --csv -; at most one\n"
 "may write to standard output, -):\n"

@@ -39,6 +39,7 @@ struct probe_conf {
 	unsigned		 n_dissections;
 	uint32_t		 max_flows;
 	uint64_t		 max_memory;	/* bytes; 0: auto (meter.c) */
+	unsigned		 threads;	/* meters (probe.c) */
 	struct exporter_conf	 outputs[CONFIG_MAX_OUTPUTS];
 	unsigned		 noutputs;
 	char			*template_name;	/* NULL: standard */

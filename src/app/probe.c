@@ -7,9 +7,14 @@
  *				signal handlers: stop, SIGHUP, SIGUSR1
  *	probe_report(), probe_report_undelivered(), probe_destroy()
  *
- * Threads: the caller's thread runs the meter (src/meter/: capture,
- * decode, flow table, extensions) and, between reads, the report's timers
- * (status line, SIGUSR1's counters, progress bar).  The export stage
+ * Threads: with --threads 1 the caller's thread runs the meter
+ * (src/meter/: capture, decode, flow table, extensions) and, between
+ * reads, the report's timers (status line, SIGUSR1's counters, progress
+ * bar).  With --threads N > 1 the caller's thread is the reader
+ * (src/meter/dispatch.c: capture, decode, hash, batches) and runs the
+ * timers; each of N meter threads has its own flow table, DPI module and
+ * extension state, and its own ring to the export stage.  --max-flows
+ * and --max-memory are shared out equally.  The export stage
  * (src/export/export_stage.c) runs its own thread: it sleeps until the
  * meter pushes a finished flow into its ring, SIGHUP asks for a reopen,
  * or an exporter timer is due.  At the end of input (or a stop) the meter
@@ -29,6 +34,7 @@
 #include "capture.h"
 #include "columns.h"
 #include "config.h"
+#include "dispatch.h"
 #include "dpi.h"
 #include "export_stage.h"
 #include "exporter.h"
@@ -42,12 +48,20 @@
 #define DISPATCH_BATCH		1024
 #define LIVE_TIMEOUT_MS		100
 
+#define MAX_METERS		DISPATCH_MAX_METERS
+
 struct probe {
 	const struct probe_conf	*conf;
 	struct capture		*cap;
-	struct dpi		*dpi;		/* NULL: no application detection */
-	struct flowext		 ext;
-	struct meter		*meter;
+	unsigned		 nmeters;	/* --threads */
+	/* Per meter; [0] names the outputs' protocols and lays out the
+	 * export stage's records (the same layout for all). */
+	struct dpi		*dpis[MAX_METERS];	/* NULL: no DPI */
+	struct flowext		 exts[MAX_METERS];
+	struct meter		*meters[MAX_METERS];
+	struct dispatch		*disp;		/* nmeters > 1 */
+	struct dpi		*dpi;		/* dpis[0] */
+	struct meter		*meter;		/* meters[0] */
 	struct export_stage	*stage;
 	struct colset		 cols;
 	struct report		 rep;
@@ -70,6 +84,53 @@ static void
 refresh_meter(void *arg)
 {
 	meter_publish(arg, true);
+}
+
+/* Several meters: each publishes on its own thread; the reader here. */
+static void
+refresh_reader(void *arg)
+{
+	dispatch_publish(arg, true);
+}
+
+/* First thing on meter thread i: nDPI's allocations there are its. */
+static void
+meter_thread_init(void *arg, unsigned i)
+{
+	struct probe *p = arg;
+
+	if (p->dpis[i] != NULL)
+		dpi_bind_thread(p->dpis[i]);
+}
+
+/* Meter i's DPI module and per-flow layout. */
+static int
+meter_ext_create(struct probe *p, unsigned i, char *errbuf, size_t errlen)
+{
+	const struct probe_conf *conf = p->conf;
+	struct flowext *x = &p->exts[i];
+
+	if (conf->n_dissections > 0) {
+		struct dpi_conf dc = { conf->n_dissections };
+
+		if ((p->dpis[i] = dpi_create(&dc, errbuf, errlen)) == NULL)
+			return -1;
+	}
+	/* The per-flow layout: its clients in hook order. */
+	flowext_init(x);
+	if (flowfeat_ext_register(x, conf->statistics, conf->splt,
+	    errbuf, errlen) != 0 || (p->dpis[i] != NULL &&
+	    dpi_ext_register(p->dpis[i], x, errbuf, errlen) != 0) ||
+	    flowext_freeze(x, errbuf, errlen) != 0)
+		return -1;
+	return 0;
+}
+
+/* Equal shares, rounded up. */
+static uint64_t
+share(uint64_t total, unsigned n)
+{
+	return (total + n - 1) / n;
 }
 
 struct probe *
@@ -101,31 +162,28 @@ probe_create(const struct probe_conf *conf, char *errbuf, size_t errlen)
 		goto fail;
 	p->live = capture_is_live(p->cap);
 
-	if (conf->n_dissections > 0) {
-		struct dpi_conf dc = { conf->n_dissections };
-
-		if ((p->dpi = dpi_create(&dc, errbuf, errlen)) == NULL)
+	p->nmeters = conf->threads > 0 ? conf->threads : 1;
+	if (p->nmeters > MAX_METERS)
+		p->nmeters = MAX_METERS;
+	for (i = 0; i < p->nmeters; i++)
+		if (meter_ext_create(p, i, errbuf, errlen) != 0)
 			goto fail;
-	}
-	/* The per-flow layout: its clients in hook order. */
-	flowext_init(&p->ext);
-	if (flowfeat_ext_register(&p->ext, conf->statistics, conf->splt,
-	    errbuf, errlen) != 0 || (p->dpi != NULL &&
-	    dpi_ext_register(p->dpi, &p->ext, errbuf, errlen) != 0) ||
-	    flowext_freeze(&p->ext, errbuf, errlen) != 0)
-		goto fail;
+	p->dpi = p->dpis[0];
+	/* One meter runs on this thread. */
+	if (p->nmeters == 1 && p->dpi != NULL)
+		dpi_bind_thread(p->dpi);
 	/* The column set is fixed before the export stage sizes its row and
 	 * any output opens. */
 	if (columns_init(errbuf, errlen) != 0 ||
 	    columns_freeze(errbuf, errlen) != 0)
 		goto fail;
-	if ((p->stage = export_stage_create(&p->ext, errbuf, errlen)) == NULL)
+	if ((p->stage = export_stage_create(&p->exts[0], errbuf, errlen)) ==
+	    NULL)
 		goto fail;
 
 	memset(&mc, 0, sizeof(mc));
-	mc.ext = &p->ext;
-	mc.max_flows = conf->max_flows;
-	mc.max_memory = conf->max_memory;
+	mc.max_flows = (uint32_t)share(conf->max_flows, p->nmeters);
+	mc.max_memory = share(conf->max_memory, p->nmeters);
 	mc.idle_timeout_ms = conf->idle_timeout_s * 1000;
 	mc.active_timeout_ms = conf->active_timeout_s * 1000;
 	mc.tcp_end = conf->tcp_end;
@@ -133,12 +191,41 @@ probe_create(const struct probe_conf *conf, char *errbuf, size_t errlen)
 	mc.decode_tunnels = conf->decode_tunnels;
 	mc.live = p->live;
 	mc.wake = export_stage_wake(p->stage);
-	if ((p->meter = meter_create(&mc, errbuf, errlen)) == NULL)
-		goto fail;
-	meter_set_input(p->meter, p->cap);
-	if (export_stage_add_ring(p->stage, meter_ring(p->meter)) != 0) {
-		snprintf(errbuf, errlen, "too many meters");
-		goto fail;
+	for (i = 0; i < p->nmeters; i++) {
+		mc.ext = &p->exts[i];
+		if ((p->meters[i] = meter_create(&mc, errbuf, errlen)) == NULL) {
+			if (p->nmeters > 1) {
+				size_t n = strlen(errbuf);
+
+				snprintf(errbuf + n, errlen - n, " (each of the "
+				    "%u meters of --threads gets an equal share "
+				    "of --max-flows and --max-memory)",
+				    p->nmeters);
+			}
+			goto fail;
+		}
+		if (export_stage_add_ring(p->stage, meter_ring(p->meters[i])) !=
+		    0) {
+			snprintf(errbuf, errlen, "too many meters");
+			goto fail;
+		}
+	}
+	p->meter = p->meters[0];
+	if (p->nmeters == 1)
+		meter_set_input(p->meter, p->cap);
+	else {
+		struct dispatch_conf dc;
+
+		memset(&dc, 0, sizeof(dc));
+		dc.cap = p->cap;
+		dc.meters = p->meters;
+		dc.nmeters = p->nmeters;
+		dc.decode_tunnels = conf->decode_tunnels;
+		dc.live = p->live;
+		dc.thread_init = meter_thread_init;
+		dc.thread_arg = p;
+		if ((p->disp = dispatch_create(&dc, errbuf, errlen)) == NULL)
+			goto fail;
 	}
 
 	if (colset_init(&p->cols, conf->decode_tunnels, conf->statistics,
@@ -160,27 +247,45 @@ probe_create(const struct probe_conf *conf, char *errbuf, size_t errlen)
 	env.mtu = conf->mtu;
 	env.observation_domain = conf->observation_domain;
 	env.uniflow = conf->uniflow;
-	/* One meter: its counters are the probe's (N meters: a sum). */
-	env.packets_ignored = &meter_snapshot(p->meter)->packets_ignored;
-	env.capture_dropped[0] = &meter_snapshot(p->meter)->capture_dropped[0];
-	env.capture_dropped[1] = &meter_snapshot(p->meter)->capture_dropped[1];
+	/* The exporters' statistics read one counter each: the meter's, or
+	 * with several meters the reader's, which counts every packet read
+	 * and skipped and the capture's drops. */
+	{
+		const struct meter_snapshot *rs = p->disp != NULL ?
+		    dispatch_snapshot(p->disp) : meter_snapshot(p->meter);
+
+		env.packets_ignored = &rs->packets_ignored;
+		env.capture_dropped[0] = &rs->capture_dropped[0];
+		env.capture_dropped[1] = &rs->capture_dropped[1];
+	}
 	for (i = 0; i < conf->noutputs; i++)
 		if (export_stage_add_output(p->stage, &conf->outputs[i], &p->cols,
 		    &env, errbuf, errlen) != 0)
 			goto fail;
 
-	p->rep.meter[0] = meter_snapshot(p->meter);
-	p->rep.nmeters = 1;
+	/* The reader first: the report takes the constant fields (bytes
+	 * per flow) from the last snapshot, a meter's. */
+	if (p->disp != NULL)
+		p->rep.meter[p->rep.nmeters++] = dispatch_snapshot(p->disp);
+	for (i = 0; i < p->nmeters; i++) {
+		p->rep.meter[p->rep.nmeters++] = meter_snapshot(p->meters[i]);
+		if (p->dpis[i] != NULL)
+			p->rep.dpi[p->rep.ndpi++] = p->dpis[i];
+	}
 	p->rep.stage = p->stage;
-	p->rep.dpi = p->dpi;
 	p->rep.live = p->live;
 	/* A bar on stderr would garble flows written to the same terminal. */
 	p->rep.progress = !p->live && conf->progress &&
 	    isatty(STDERR_FILENO) &&
 	    !(config_writes_stdout(conf) && isatty(STDOUT_FILENO));
 	p->rep.stats_interval_s = conf->stats_interval_s;
-	p->rep.refresh = refresh_meter;
-	p->rep.refresh_arg = p->meter;
+	if (p->disp != NULL) {
+		p->rep.refresh = refresh_reader;
+		p->rep.refresh_arg = p->disp;
+	} else {
+		p->rep.refresh = refresh_meter;
+		p->rep.refresh_arg = p->meter;
+	}
 	report_start(&p->rep, monotime_ms());
 	return p;
 fail:
@@ -193,11 +298,20 @@ probe_run(struct probe *p)
 {
 	char errbuf[256];
 	int n, status = 0, rc;
+	unsigned i;
 	sigset_t all;
 	double t0;
 
 	if (export_stage_start(p->stage, errbuf, sizeof(errbuf)) != 0) {
 		log_warnx("%s", errbuf);
+		return 2;
+	}
+	if (p->disp != NULL && dispatch_start(p->disp, errbuf,
+	    sizeof(errbuf)) != 0) {
+		log_warnx("%s", errbuf);
+		dispatch_finish(p->disp);
+		export_stage_drain(p->stage);
+		(void)export_stage_finish(p->stage);
 		return 2;
 	}
 	/* The threads are started (with signals blocked, main.c): from now
@@ -209,7 +323,10 @@ probe_run(struct probe *p)
 	for (;;) {
 		if (p->stop)
 			break;
-		n = meter_dispatch(p->meter, DISPATCH_BATCH);
+		if (p->disp != NULL)
+			n = dispatch_read(p->disp, DISPATCH_BATCH);
+		else
+			n = meter_dispatch(p->meter, DISPATCH_BATCH);
 		if (n == CAPTURE_EOF)
 			break;
 		if (n == CAPTURE_ERROR) {
@@ -218,15 +335,24 @@ probe_run(struct probe *p)
 			status = 1;
 			break;
 		}
-		meter_between_reads(p->meter, n == 0);
+		if (p->disp == NULL)
+			meter_between_reads(p->meter, n == 0);
 		report_timers(&p->rep, monotime_ms());
 	}
 	p->metering_s = now_s() - t0;
 	report_progress_clear(&p->rep);
-	if (p->stop)
-		log_info("stopping: flushing %u flows",
-		    (unsigned)atomic_load(&meter_snapshot(p->meter)->flows_cached));
-	meter_finish(p->meter);
+	if (p->stop) {
+		unsigned cached = 0;
+
+		for (i = 0; i < p->nmeters; i++)
+			cached += atomic_load(&meter_snapshot(p->meters[i])->
+			    flows_cached);
+		log_info("stopping: flushing %u flows", cached);
+	}
+	if (p->disp != NULL)
+		dispatch_finish(p->disp);	/* each meter flushes */
+	else
+		meter_finish(p->meter);
 	export_stage_drain(p->stage);
 
 	if ((rc = export_stage_finish(p->stage)) != 0)
@@ -269,12 +395,17 @@ probe_report_undelivered(struct probe *p)
 void
 probe_destroy(struct probe *p)
 {
+	unsigned i;
+
 	if (p == NULL)
 		return;
+	dispatch_destroy(p->disp);	/* joins the meters if still running */
 	export_stage_destroy(p->stage);
-	meter_destroy(p->meter);
-	dpi_destroy(p->dpi);
-	flowext_destroy(&p->ext);
+	for (i = 0; i < MAX_METERS; i++) {
+		meter_destroy(p->meters[i]);
+		dpi_destroy(p->dpis[i]);
+		flowext_destroy(&p->exts[i]);
+	}
 	capture_close(p->cap);
 	colset_free(&p->cols);
 	free(p);

@@ -1,7 +1,8 @@
 /*
- * probe.h - the composition root: builds the meter (capture -> decode ->
- * flow table -> extensions, on the calling thread), the export stage (its
- * own thread, every exporter) and the report, runs them to the end of
+ * probe.h - the composition root: builds the meters (capture -> decode ->
+ * flow table -> extensions; one on the calling thread, or --threads N on
+ * their own behind a reader, dispatch.h), the export stage (its own
+ * thread, every exporter) and the report, runs them to the end of
  * input, and takes the signals' requests.
  */
 #ifndef STREAMPROBE_PROBE_H

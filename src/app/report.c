@@ -314,6 +314,51 @@ report_timers(struct report *r, uint64_t now)
 	}
 }
 
+/* The meters' DPI figures, added up (the per-flow average: their mean). */
+static void
+dpi_mem_sum(const struct report *r, struct dpi_mem *out)
+{
+	struct dpi_mem dm;
+	unsigned i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < r->ndpi; i++) {
+		dpi_mem_info(r->dpi[i], &dm);
+		out->flow_struct = dm.flow_struct;
+		out->flows_detecting += dm.flows_detecting;
+		out->heap += dm.heap;
+		out->strings += dm.strings;
+		out->module += dm.module;
+		out->slabs += dm.slabs;
+		out->peak.total += dm.peak.total;
+		out->peak.flows_detecting += dm.peak.flows_detecting;
+		out->peak.heap += dm.peak.heap;
+		out->peak.strings += dm.peak.strings;
+		out->flow_heap_avg += dm.flow_heap_avg;
+	}
+	if (r->ndpi > 0)
+		out->flow_heap_avg /= r->ndpi;
+}
+
+static void
+dpi_stats_sum(const struct report *r, struct dpi_stats *out)
+{
+	struct dpi_stats ds;
+	unsigned i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < r->ndpi; i++) {
+		dpi_get_stats(r->dpi[i], &ds);
+		out->flows_detected += ds.flows_detected;
+		out->flows_guessed += ds.flows_guessed;
+		out->flows_unknown += ds.flows_unknown;
+		out->packets_dissected += ds.packets_dissected;
+		out->alloc_failures += ds.alloc_failures;
+		out->string_bytes += ds.string_bytes;
+		out->flows_shed += ds.flows_shed;
+	}
+}
+
 /*
  * The end report's memory line.  Flow state is what the budget covers
  * (meter.c); the process's RSS adds the fixed part (nDPI's detection
@@ -324,10 +369,10 @@ report_memory(const struct report *r, FILE *fp, const struct totals *t)
 {
 	char dpi[320] = "";
 
-	if (r->dpi != NULL) {
+	if (r->ndpi > 0) {
 		struct dpi_mem dm;
 
-		dpi_mem_info(r->dpi, &dm);
+		dpi_mem_sum(r, &dm);
 		snprintf(dpi, sizeof(dpi), "; nDPI: detection module %.1f MiB "
 		    "(+%.1f MiB of caches grown since), %zu bytes per flow "
 		    "struct and %zu bytes it allocated per flow on average; DPI "
@@ -381,10 +426,10 @@ report_end(struct report *r, FILE *fp, double metering_s)
 	    (unsigned long long)t.flows_tcp_end,
 	    (unsigned)t.flows_peak, (size_t)bytes_each(&t));
 	report_memory(r, fp, &t);
-	if (r->dpi != NULL) {
+	if (r->ndpi > 0) {
 		struct dpi_stats ds;
 
-		dpi_get_stats(r->dpi, &ds);
+		dpi_stats_sum(r, &ds);
 		fprintf(fp, "streamprobe: dpi: %llu packets dissected; flows %llu "
 		    "detected, %llu guessed, %llu unknown; %llu bytes of strings "
 		    "kept; %llu allocation failures\n",

@@ -13,7 +13,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define REPORT_MAX_METERS	64
+/* 64 meters and the reader (--threads > 1). */
+#define REPORT_MAX_METERS	65
 
 struct dpi;
 struct export_stage;
@@ -23,7 +24,8 @@ struct report {
 	const struct meter_snapshot	*meter[REPORT_MAX_METERS];
 	unsigned			 nmeters;
 	struct export_stage		*stage;
-	const struct dpi		*dpi;	/* NULL without DPI */
+	const struct dpi		*dpi[REPORT_MAX_METERS];	/* each meter's */
+	unsigned			 ndpi;	/* 0 without DPI */
 	bool				 live;
 	bool				 progress;	/* draw the bar */
 	unsigned			 stats_interval_s;	/* 0: none */

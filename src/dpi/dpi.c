@@ -111,6 +111,8 @@ struct dpi {
 	size_t					 nslabs;	/* mapped */
 	size_t					 items_used;
 	size_t					 strings_held;	/* by cached flows */
+	_Atomic int64_t				 heap;	/* nDPI's allocations, its
+							 * bound threads' (see below) */
 	int64_t					 heap_base;	/* nDPI's, at start */
 	size_t					 module_bytes;	/* its module's */
 	struct dpi_mem_peak			 peak;
@@ -123,19 +125,30 @@ struct dpi {
 };
 
 /*
- * nDPI's own allocations (members of its flow struct, and the detection
- * module), counted live through nDPI's allocation wrappers: usable size
- * plus the allocator's chunk header.  Process-wide, since nDPI's wrappers
- * are; one detection module per process today (one meter).
+ * nDPI's own allocations (members of its flow struct, the detection
+ * module's caches), counted live through nDPI's allocation wrappers:
+ * usable size plus the allocator's chunk header.  nDPI's wrappers are
+ * process-wide but each meter thread has its own detection module, so
+ * the count goes to the struct dpi bound to the allocating thread
+ * (dpi_bind_thread(); dpi_create() binds its thread while it builds the
+ * module): each meter's budget sees its own nDPI memory only.  An
+ * allocation on a thread with no dpi bound goes to unbound_heap.
  */
-static _Atomic int64_t ndpi_heap;	/* signed: a free of memory nDPI got
-					 * before the wrappers must not wrap */
+static _Atomic int64_t unbound_heap;
+static _Thread_local struct dpi *heap_owner;
 
-/* nDPI's allocations since d was created, never below 0. */
+static inline _Atomic int64_t *
+heap_counter(void)
+{
+	return heap_owner != NULL ? &heap_owner->heap : &unbound_heap;
+}
+
+/* nDPI's allocations since d was created, never below 0 (signed: a free
+ * of memory nDPI got before the wrappers must not wrap). */
 static size_t
 heap_since(const struct dpi *d)
 {
-	int64_t h = atomic_load_explicit(&ndpi_heap, memory_order_relaxed) -
+	int64_t h = atomic_load_explicit(&d->heap, memory_order_relaxed) -
 	    d->heap_base;
 
 	return h > 0 ? (size_t)h : 0;
@@ -147,7 +160,7 @@ heap_malloc(size_t n)
 	void *p = malloc(n);
 
 	if (p != NULL)
-		atomic_fetch_add_explicit(&ndpi_heap, (int64_t)
+		atomic_fetch_add_explicit(heap_counter(), (int64_t)
 		    (malloc_usable_size(p) + ALLOC_OVERHEAD),
 		    memory_order_relaxed);
 	return p;
@@ -158,9 +171,15 @@ heap_free(void *p)
 {
 	if (p == NULL)
 		return;
-	atomic_fetch_sub_explicit(&ndpi_heap, (int64_t)(malloc_usable_size(p) +
-	    ALLOC_OVERHEAD), memory_order_relaxed);
+	atomic_fetch_sub_explicit(heap_counter(), (int64_t)
+	    (malloc_usable_size(p) + ALLOC_OVERHEAD), memory_order_relaxed);
 	free(p);
+}
+
+void
+dpi_bind_thread(struct dpi *d)
+{
+	heap_owner = d;
 }
 
 size_t
@@ -188,7 +207,7 @@ struct dpi *
 dpi_create(const struct dpi_conf *conf, char *errbuf, size_t errlen)
 {
 	NDPI_PROTOCOL_BITMASK all;
-	struct dpi *d;
+	struct dpi *d, *prev;
 	unsigned i;
 
 	if (ndpi_detection_get_sizeof_ndpi_flow_struct() !=
@@ -210,15 +229,21 @@ dpi_create(const struct dpi_conf *conf, char *errbuf, size_t errlen)
 	set_ndpi_free(heap_free);
 	set_ndpi_flow_malloc(heap_malloc);
 	set_ndpi_flow_free(heap_free);
-	if ((d->mod = ndpi_init_detection_module(ndpi_no_prefs)) == NULL) {
+	prev = heap_owner;
+	heap_owner = d;		/* the module's allocations are d's */
+	d->mod = ndpi_init_detection_module(ndpi_no_prefs);
+	if (d->mod != NULL) {
+		NDPI_BITMASK_SET_ALL(all);
+		ndpi_set_protocol_detection_bitmask2(d->mod, &all);
+		ndpi_finalize_initialization(d->mod);
+	}
+	heap_owner = prev;
+	if (d->mod == NULL) {
 		snprintf(errbuf, errlen, "cannot initialise nDPI");
 		free(d);
 		return NULL;
 	}
-	NDPI_BITMASK_SET_ALL(all);
-	ndpi_set_protocol_detection_bitmask2(d->mod, &all);
-	ndpi_finalize_initialization(d->mod);
-	d->heap_base = atomic_load_explicit(&ndpi_heap, memory_order_relaxed);
+	d->heap_base = atomic_load_explicit(&d->heap, memory_order_relaxed);
 	d->module_bytes = d->heap_base > 0 ? (size_t)d->heap_base : 0;
 
 	/* Copy the names once: outputs read them from another thread. */
@@ -243,6 +268,8 @@ dpi_destroy(struct dpi *d)
 {
 	if (d == NULL)
 		return;
+	if (heap_owner == d)
+		heap_owner = NULL;
 	if (d->mod != NULL)
 		ndpi_exit_detection_module(d->mod);
 	while (d->slabs != NULL) {
@@ -365,9 +392,9 @@ pool_put(struct dpi *d, struct ndpi_flow_struct *nf)
 	    ~(uintptr_t)(SLAB_BYTES - 1));
 	int64_t freed;
 
-	freed = atomic_load_explicit(&ndpi_heap, memory_order_relaxed);
+	freed = atomic_load_explicit(heap_counter(), memory_order_relaxed);
 	ndpi_free_flow_data(nf);	/* members nDPI allocated itself */
-	freed -= atomic_load_explicit(&ndpi_heap, memory_order_relaxed);
+	freed -= atomic_load_explicit(heap_counter(), memory_order_relaxed);
 	if (freed > 0)
 		d->flow_heap_freed += (uint64_t)freed;
 	d->flows_freed++;

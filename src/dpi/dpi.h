@@ -61,6 +61,10 @@ struct dpi_result {
 struct dpi *dpi_create(const struct dpi_conf *conf, char *errbuf,
     size_t errlen);
 void dpi_destroy(struct dpi *d);
+/* The calling thread is d's metering thread: nDPI's allocations made on
+ * it count towards d's memory (dpi_mem_bytes()); NULL unbinds.  One
+ * struct dpi per metering thread, each bound on its own thread. */
+void dpi_bind_thread(struct dpi *d);
 size_t dpi_ext_size(void);
 
 /* Feed packet number k (1-based, both directions) of a flow. */

@@ -36,12 +36,14 @@
  */
 #define _GNU_SOURCE	/* malloc_trim */
 #include <malloc.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "capture.h"
+#include "dispatch.h"
 #include "dpi.h"
 #include "flowtab.h"
 #include "log.h"
@@ -296,6 +298,22 @@ mem_check(struct meter *m)
 	}
 }
 
+#ifdef __GLIBC__
+/*
+ * glibc sets its allocator up lazily, and malloc_trim()'s set-up is not
+ * safe against a second thread doing the same: where glibc's malloc was
+ * never called (ASan replaces malloc), two meters trimming at once crashed
+ * inside glibc (a NULL arena link).  The first trim runs alone.
+ */
+static pthread_once_t trim_once = PTHREAD_ONCE_INIT;
+
+static void
+trim_first(void)
+{
+	malloc_trim(0);
+}
+#endif
+
 /*
  * After expiry: give back what an expiry wave freed (force: at the end,
  * whatever is free).  Not per packet: it moves flows and walks the heap.
@@ -311,53 +329,19 @@ mem_trim(struct meter *m, bool force)
 		return;
 	m->cnt.mem_trimmed += flowtab_trim(m->ft);
 #ifdef __GLIBC__
+	pthread_once(&trim_once, trim_first);
 	malloc_trim(0);
 #endif
 	m->mem_used = mem_now(m);
 }
 
-void
-meter_packet(void *arg, const struct cap_pkt *h, const uint8_t *frame)
+/*
+ * The packet clock's scan: idle expiry every IDLE_SCAN_MS of packet time
+ * (files; live does it between reads, on the wall clock too).
+ */
+static inline void
+meter_scan(struct meter *m, uint64_t t)
 {
-	struct meter *m = arg;
-	const struct flowext *x = m->ext;
-	struct decode_conf dc = { h->dlt, m->decode_tunnels };
-	struct pkt_view pv;
-	enum decode_result r;
-	enum flow_dir dir;
-	struct flow *f;
-	uint64_t t;
-	uint16_t size;
-
-	m->cnt.packets_read++;
-	r = decode_packet(&dc, frame, h->caplen, h->wirelen, &pv);
-	if (r != DECODE_OK) {
-		m->cnt.packets_skipped[r]++;
-		return;
-	}
-	m->cnt.packets_metered++;
-	/* NFStream: tv_sec*1000 + tv_usec/1000, truncated, signed usec. */
-	t = (uint64_t)h->ts_sec * 1000 + (uint64_t)(h->ts_usec / 1000);
-	if (t > m->tick_ms)
-		m->tick_ms = t;
-	else
-		t = m->tick_ms;
-	f = flowtab_lookup(m->ft, &pv, t, &dir);
-	size = pv.size[m->size_kind];
-	/* The extensions (features, DPI, ...) read the counters as they
-	 * were before this packet: flowext.h's ordering rule. */
-	if (x->npkt != 0) {
-		struct flowext_pkt pk = { f, &pv, dir, t, flow_packets(f) + 1,
-		    size };
-
-		flowext_packet(x, f, &pk);
-	}
-	flow_account(f, dir, t, size, pv.tcp_flags);
-	if (m->tcp_end && (pv.tcp_flags & (TCP_FLAG_FIN | TCP_FLAG_RST)) &&
-	    pv.protocol == 6)
-		flowtab_tcp_check_end(m->ft, f);
-	/* f may be evicted from here on. */
-	mem_check(m);
 	if (t - m->scan_tick_ms >= IDLE_SCAN_MS) {
 		m->scan_tick_ms = t;
 		/* Live: the wall-clock pass between reads does this job
@@ -366,6 +350,78 @@ meter_packet(void *arg, const struct cap_pkt *h, const uint8_t *frame)
 			flowtab_expire_idle(m->ft, t, IDLE_SCAN_BUDGET);
 			mem_trim(m, false);
 		}
+	}
+}
+
+/* A decoded packet at packet time t (the clamped clock). */
+static inline void
+meter_account(struct meter *m, const struct pkt_view *pv, uint64_t t)
+{
+	const struct flowext *x = m->ext;
+	enum flow_dir dir;
+	struct flow *f;
+	uint16_t size;
+
+	m->cnt.packets_metered++;
+	if (t > m->tick_ms)
+		m->tick_ms = t;
+	f = flowtab_lookup(m->ft, pv, t, &dir);
+	size = pv->size[m->size_kind];
+	/* The extensions (features, DPI, ...) read the counters as they
+	 * were before this packet: flowext.h's ordering rule. */
+	if (x->npkt != 0) {
+		struct flowext_pkt pk = { f, pv, dir, t, flow_packets(f) + 1,
+		    size };
+
+		flowext_packet(x, f, &pk);
+	}
+	flow_account(f, dir, t, size, pv->tcp_flags);
+	if (m->tcp_end && (pv->tcp_flags & (TCP_FLAG_FIN | TCP_FLAG_RST)) &&
+	    pv->protocol == 6)
+		flowtab_tcp_check_end(m->ft, f);
+	/* f may be evicted from here on. */
+	mem_check(m);
+	meter_scan(m, t);
+}
+
+void
+meter_packet(void *arg, const struct cap_pkt *h, const uint8_t *frame)
+{
+	struct meter *m = arg;
+	struct decode_conf dc = { h->dlt, m->decode_tunnels };
+	struct pkt_view pv;
+	enum decode_result r;
+	uint64_t t;
+
+	m->cnt.packets_read++;
+	r = decode_packet(&dc, frame, h->caplen, h->wirelen, &pv);
+	if (r != DECODE_OK) {
+		m->cnt.packets_skipped[r]++;
+		return;
+	}
+	/* NFStream: tv_sec*1000 + tv_usec/1000, truncated, signed usec. */
+	t = (uint64_t)h->ts_sec * 1000 + (uint64_t)(h->ts_usec / 1000);
+	if (t < m->tick_ms)
+		t = m->tick_ms;
+	meter_account(m, &pv, t);
+}
+
+void
+meter_batch(struct meter *m, const struct dispatch_batch *b)
+{
+	const struct dispatch_pkt *p, *end = b->pkt + b->n;
+	struct pkt_view pv;
+
+	for (p = b->pkt; p < end; p++) {
+		pv = p->pv;
+		pv.l3 = b->data + p->off;
+		meter_account(m, &pv, p->t_ms);
+	}
+	/* The reader's clock: a meter that got few packets still expires
+	 * its flows as the capture's time goes on. */
+	if (b->clock_ms > m->tick_ms) {
+		m->tick_ms = b->clock_ms;
+		meter_scan(m, m->tick_ms);
 	}
 }
 
@@ -415,8 +471,9 @@ meter_between_reads(struct meter *m, bool quiet)
 		wall = m->tick_ms;
 	live_expire(m, wall, quiet);
 	mem_trim(m, false);
-	capture_set_wait(m->cap, flowtab_stats(m->ft)->active > 0 ?
-	    POLL_FLOWS_MS : POLL_EMPTY_MS);
+	if (m->cap != NULL)
+		capture_set_wait(m->cap, flowtab_stats(m->ft)->active > 0 ?
+		    POLL_FLOWS_MS : POLL_EMPTY_MS);
 	now = monotime_ms();
 	if (now >= m->next_capstats_ms) {
 		meter_publish(m, true);
@@ -454,8 +511,6 @@ meter_publish(struct meter *m, bool capture)
 {
 	struct meter_snapshot *s = &m->snap;
 	const struct flowtab_stats *fs = flowtab_stats(m->ft);
-	struct capture_stats cs;
-	uint64_t done, total;
 	int i;
 
 	PUT(packets_read, m->cnt.packets_read);
@@ -480,15 +535,24 @@ meter_publish(struct meter *m, bool capture)
 	PUT(mem_trimmed, m->cnt.mem_trimmed);
 	PUT(flows_cached, fs->active);
 	PUT(flows_peak, fs->peak_active);
-	if (!capture || m->cap == NULL)
-		return;
-	if (m->live) {
-		if (capture_stats(m->cap, &cs) == 0) {
+	if (capture && m->cap != NULL)
+		meter_publish_capture(s, m->cap, m->live);
+}
+
+void
+meter_publish_capture(struct meter_snapshot *s, struct capture *cap,
+    bool live)
+{
+	struct capture_stats cs;
+	uint64_t done, total;
+
+	if (live) {
+		if (capture_stats(cap, &cs) == 0) {
 			PUT(capture_received, cs.received);
 			PUT(capture_dropped[0], cs.dropped);
 			PUT(capture_dropped[1], cs.if_dropped);
 		}
-	} else if (capture_progress(m->cap, &done, &total) == 0) {
+	} else if (capture_progress(cap, &done, &total) == 0) {
 		PUT(input_done, done);
 		PUT(input_total, total);
 	}

@@ -2,8 +2,9 @@
  * meter.h - one metering pipeline: input -> decode -> flow table -> flow
  * extensions (features, DPI) -> its ring to the export stage.
  *
- * A meter runs on one thread (today the main thread; later one per
- * capture queue).  Per packet it allocates nothing, formats nothing and
+ * A meter runs on one thread: the main thread, reading the capture
+ * itself (--threads 1), or its own, fed in batches by the reader
+ * (dispatch.h, --threads N).  Per packet it allocates nothing, formats nothing and
  * takes no lock.  A finished flow is copied into the meter's SPSC ring,
  * once per flow, and the export stage's wake-up is signalled.
  *
@@ -108,6 +109,11 @@ struct ring *meter_ring(struct meter *m);
  * time.  frame is borrowed for the call. */
 void meter_packet(void *meter, const struct cap_pkt *h, const uint8_t *frame);
 
+/* Several meters (dispatch.h): the packets of one batch from the reader,
+ * already decoded, at the reader's clock; then the clock alone. */
+struct dispatch_batch;
+void meter_batch(struct meter *m, const struct dispatch_batch *b);
+
 /* Read up to max packets from the input; capture_dispatch()'s result. */
 int meter_dispatch(struct meter *m, int max);
 /* Between reads: live wall-clock expiry (quiet: nothing was read). */
@@ -119,6 +125,9 @@ void meter_finish(struct meter *m);
 /* Counters into the snapshot (and libpcap's, with capture true). */
 void meter_publish(struct meter *m, bool capture);
 const struct meter_snapshot *meter_snapshot(const struct meter *m);
+/* The input's counters into s: libpcap's (live) or file progress. */
+void meter_publish_capture(struct meter_snapshot *s, struct capture *cap,
+    bool live);
 /* Packet clock (ms) as it stands. */
 uint64_t meter_clock_ms(const struct meter *m);
 

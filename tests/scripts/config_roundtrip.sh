@@ -33,6 +33,7 @@ common=$(printf '%s\n' \
 	"n-dissections	7" \
 	"max-flows	5000" \
 	"max-memory	512M" \
+	"threads	3" \
 	"template	nfstream" \
 	"template-dir	$src_dir/templates" \
 	"template-refresh	30" \

@@ -33,6 +33,7 @@
 #     and the IPFIX/TCP collector must get every flow, as check 3 verifies
 #     (records = CSV rows = summary, packets = packets metered), with none
 #     "dropped (export queue full)" and at least 100,000 flushed at the stop.
+#  1t-3t. checks 1 (four captures), 2 and 3 again with --threads 2.
 #  4. --user nobody: the running probe's real/effective/saved/fs uid and gid
 #     are 65534 and root's groups are gone, the CSV it opened as root (in a
 #     directory nobody cannot write) gets the demo's flows; once in the
@@ -85,8 +86,12 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
 pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+# Checks 1t-3t repeat some checks with several meters: threads holds the
+# probe's extra options then (every probe run), tag names them.
+threads=()
+tag=
+ok() { pass=$((pass + 1)); echo "ok   $*$tag"; }
+bad() { fail=$((fail + 1)); echo "FAIL $*$tag"; }
 
 # ---- the network ----------------------------------------------------------
 ip netns add "$nsA" 2>"$tmp/ns.err" ||
@@ -125,7 +130,8 @@ probe_start() {
 	local name=$1 i
 	shift
 	ip netns exec "$nsB" timeout -s TERM 90 "$probe" -i veth-b \
-		--stats-interval 1 "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+		--stats-interval 1 "${threads[@]}" "$@" >"$tmp/$name.out" \
+		2>"$tmp/$name.err" &
 	wrap_pid=$!
 	probe_pid=
 	for i in $(seq 100); do
@@ -197,7 +203,7 @@ notimeouts=(--idle-timeout 315360000 --active-timeout 315360000)
 # live_vs_file NAME PCAP: check 1 for one capture.
 live_vs_file() {
 	local name=$1 pcap=$2 out n
-	if ! timeout 60 "$probe" -r "$pcap" "${notimeouts[@]}" \
+	if ! timeout 60 "$probe" -r "$pcap" "${threads[@]}" "${notimeouts[@]}" \
 		--csv "$tmp/$name.file.csv" 2>"$tmp/$name.file.err"; then
 		bad "live=file $name: reading the file failed: $(tail -c 300 "$tmp/$name.file.err")"
 		return
@@ -281,6 +287,7 @@ fi
 # ---- 2. wall-clock idle expiry ------------------------------------------------
 check_idle() {
 	local out
+	rm -f "$tmp/idle.polling"
 	if ! probe_start idle --idle-timeout 3 --csv "$tmp/idle.csv"; then
 		bad "idle expiry: $msg"
 		return
@@ -327,6 +334,7 @@ check_sigterm() {
 		bad "sigterm: ipfixDump not installed (libfixbuf-tools; bash tests/scripts/setup.sh)"
 		return
 	fi
+	rm -rf "$tmp/sink" "$tmp/sink.port"
 	mkdir -p "$tmp/sink"
 	ip netns exec "$nsB" timeout 90 python3 "$here/tcp_sink.py" --dir "$tmp/sink" \
 		--port-file "$tmp/sink.port" --quiet 2>"$tmp/sink.err" &
@@ -428,6 +436,24 @@ check_sigterm_many() {
 	fi
 }
 check_sigterm_many
+
+# ---- 1t-3t. several meters (--threads 2) ------------------------------------
+# The reader thread hashes each packet to one of two meter threads: live =
+# file (the demo and three shared captures), wall-clock idle expiry on the
+# meter threads, and a SIGTERM mid-replay that must flush both meters' flows
+# to the collector, checked as above.
+threads=(--threads 2)
+tag=" (--threads 2)"
+live_vs_file demo "$tmp/demo.pcap"
+if [ -n "$pcaps" ]; then
+	for c in 1kxun.pcap vxlan.pcap teams.pcap; do
+		live_vs_file "${c%.pcap}" "$pcaps/$c"
+	done
+fi
+check_idle
+check_sigterm
+threads=()
+tag=
 
 # ---- 5. kernel drops reported ---------------------------------------------------
 # The probe is frozen (SIGSTOP) with a small kernel buffer while frames arrive,

@@ -2,6 +2,7 @@
 """Compare streamprobe's flows with NFStream's own output, capture by capture.
 
     nfstream_compare.py --probe build/streamprobe [--shared ../shared] [--jobs N]
+                        [--probe-args "--threads 2"]
 
 For every capture in shared/nfstream_testdata/pcaps and shared/pcaps:
   * --statistics vs NFStream run on our nDPI 4.2 (oracle_ndpi42/ and
@@ -72,8 +73,12 @@ def read_tsv(path):
         return list(csv.DictReader(f, delimiter="\t"))
 
 
+# --probe-args: options given to every probe run (e.g. "--threads 2").
+PROBE_ARGS = []
+
+
 def run_probe(probe, args, out):
-    cmd = [probe] + args + ["--csv", out]
+    cmd = [probe] + PROBE_ARGS + args + ["--csv", out]
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     return p.returncode, p.stderr
 
@@ -274,7 +279,10 @@ def main():
     ap.add_argument("--probe", required=True)
     ap.add_argument("--shared", default=os.path.join(here, "..", "..", "..", "shared"))
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--probe-args", default="",
+                    help="options added to every probe run, e.g. \"--threads 2\"")
     a = ap.parse_args()
+    PROBE_ARGS[:] = a.probe_args.split()
     shared = os.path.abspath(a.shared)
     td = os.path.join(shared, "nfstream_testdata")
     tool = os.path.join(shared, "tools", "flowdiff.py")
