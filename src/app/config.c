@@ -4,6 +4,7 @@
  *	config_defaults()	NFStream's defaults
  *	config_set()		one option by name, validated (table opt_defs)
  *	config_load_file()	"key = value" file, keys are long option names
+ *	config_load_stream()	the same from an open stream (the fuzzer)
  *	config_parse_args()	getopt_long front end: file first, then argv
  *	config_print()		effective configuration, in the file's syntax
  *	config_check_outputs()	--check-config: templates parse, collectors resolve
@@ -606,19 +607,30 @@ int
 config_load_file(struct probe_conf *c, const char *path, char *errbuf,
     size_t errlen)
 {
-	char line[4096], msg[CONFIG_ERRLEN];
-	char *key, *value, *eq;
-	const struct opt_def *d;
-	unsigned lineno = 0;
-	size_t n;
 	FILE *fp;
-	int rc = 0, saved = c->origin;
+	int rc;
 
 	if ((fp = fopen(path, "r")) == NULL) {
 		snprintf(errbuf, errlen, "cannot read configuration file %s: %s",
 		    path, strerror(errno));
 		return -1;
 	}
+	rc = config_load_stream(c, fp, path, errbuf, errlen);
+	fclose(fp);
+	return rc;
+}
+
+int
+config_load_stream(struct probe_conf *c, FILE *fp, const char *path,
+    char *errbuf, size_t errlen)
+{
+	char line[4096], msg[CONFIG_ERRLEN];
+	char *key, *value, *eq;
+	const struct opt_def *d;
+	unsigned lineno = 0;
+	size_t n;
+	int rc = 0, saved = c->origin;
+
 	c->origin = 1;
 	while (fgets(line, sizeof(line), fp) != NULL) {
 		lineno++;
@@ -678,7 +690,6 @@ config_load_file(struct probe_conf *c, const char *path, char *errbuf,
 		    path);
 		rc = -1;
 	}
-	fclose(fp);
 	c->origin = saved;
 	return rc;
 }
@@ -919,7 +930,10 @@ scan_actions(struct probe_conf *c, int argc, char **argv,
 	int ch, idx;
 
 	opterr = 0;
-	optind = 1;
+	/* 0, not 1: glibc then forgets where it was in the last argv (a
+	 * parse that stopped inside "-xD" left it pointing there; the fuzzer
+	 * parses many argvs in one process: tests/fuzz/regress/config/). */
+	optind = 0;
 	while ((ch = getopt_long(argc, argv, SHORT_OPTIONS, long_options,
 	    &idx)) != -1) {
 		if (ch == 'h' && *action != CONFIG_VERSION)
@@ -955,7 +969,7 @@ config_parse_args(struct probe_conf *c, int argc, char **argv,
 		return -1;
 	c->origin = 2;
 	opterr = 0;
-	optind = 1;
+	optind = 0;	/* as in scan_actions() */
 	while ((ch = getopt_long(argc, argv, SHORT_OPTIONS, long_options,
 	    &idx)) != -1) {
 		switch (ch) {
