@@ -1,5 +1,5 @@
 /*
- * fuzz_outputs.h - where the harnesses' exporters write: CSV, JSON and
+ * fuzz_outputs.h - where fuzz_meter's exporters write: CSV, JSON and
  * IPFIX to /dev/null (a file transport), NetFlow v9 (UDP only) to a socket
  * of the harness's own on 127.0.0.1, which nobody reads: the kernel drops
  * what does not fit its buffer, the sends still succeed.
@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -38,21 +39,33 @@ fuzz_udp_sink(void)
 	return port;
 }
 
-/* An output of each kind: what --csv, --json and --export would give. */
+/*
+ * An output of each kind: what --csv, --json and --export would give.
+ * FUZZ_OUTPUT_DIR=DIR in the environment (to look at what a harness
+ * writes) puts CSV, JSON and IPFIX in DIR/flows.{csv,json,ipfix}.
+ */
 static inline void
 fuzz_output_conf(struct exporter_conf *o, enum exporter_kind kind)
 {
+	static char paths[3][4096];
+	const char *dir = getenv("FUZZ_OUTPUT_DIR");
+
+	if (dir != NULL && paths[0][0] == '\0') {
+		snprintf(paths[0], sizeof(paths[0]), "%s/flows.csv", dir);
+		snprintf(paths[1], sizeof(paths[1]), "%s/flows.json", dir);
+		snprintf(paths[2], sizeof(paths[2]), "%s/flows.ipfix", dir);
+	}
 	memset(o, 0, sizeof(*o));
 	o->kind = kind;
 	switch (kind) {
 	case EXPORTER_CSV:
 	case EXPORTER_JSON:
-		o->path = "/dev/null";
+		o->path = dir == NULL ? "/dev/null" : paths[kind];
 		break;
 	case EXPORTER_IPFIX:
-		o->url = "ipfix+file:///dev/null";
+		o->url = "ipfix+file://fuzz";
 		o->transport.kind = TRANSPORT_FILE;
-		o->transport.path = "/dev/null";
+		o->transport.path = dir == NULL ? "/dev/null" : paths[2];
 		break;
 	case EXPORTER_NF9:
 		o->url = "nf9+udp://127.0.0.1";

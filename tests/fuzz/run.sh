@@ -15,6 +15,8 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 secs=${1:?usage: run.sh SECONDS [BUILD_DIR]}
 bdir=${2:-$top/build-fuzz}
+mkdir -p "$bdir"
+bdir=$(cd "$bdir" && pwd)
 harnesses=${FUZZ_HARNESSES:-decode template config nf9 meter}
 jobs=${FUZZ_JOBS:-1}
 nice_level=${FUZZ_NICE:-0}
