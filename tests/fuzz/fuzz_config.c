@@ -88,8 +88,13 @@ accepted(struct probe_conf *c)
 			fprintf(stderr, "printed configuration does not load: "
 			    "%s\n--\n%s--\n", err, text);
 		FUZZ_CHECK(rc == 0);
-		/* The file does not carry the template directory's origin. */
-		back.template_dir_from = c->template_dir_from;
+		/* A directory not from the options is printed as a comment:
+		 * config_parse_args() finds it again, as it did for c. */
+		if (back.template_dir == NULL && c->template_dir != NULL) {
+			FUZZ_CHECK((back.template_dir = strdup(c->template_dir)) !=
+			    NULL);
+			back.template_dir_from = c->template_dir_from;
+		}
 		again = printed(&back, &len2);
 		if (len != len2 || memcmp(text, again, len) != 0)
 			fprintf(stderr, "printed configuration reads back "
