@@ -15,15 +15,7 @@
 
 #include "decode.h"
 #include "fuzz_check.h"
-
-static const int dlts[] = {
-	DECODE_DLT_NULL, DECODE_DLT_EN10MB, DECODE_DLT_PPP, DECODE_DLT_RAW,
-	DECODE_DLT_PPP_SERIAL, DECODE_DLT_C_HDLC, DECODE_DLT_LINUX_SLL,
-	DECODE_DLT_IEEE802_11_RADIO, DECODE_DLT_IPV4, DECODE_DLT_IPV6,
-	DECODE_DLT_LINUX_SLL2,
-	147	/* DLT_USER0: not decoded */
-};
-#define NDLTS	(sizeof(dlts) / sizeof(dlts[0]))
+#include "fuzz_dlt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -41,7 +33,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1 || size - 1 > UINT32_MAX / 2)
 		return 0;
 	memset(&dc, 0, sizeof(dc));
-	dc.dlt = dlts[(data[0] & 0x0f) % NDLTS];
+	dc.dlt = fuzz_dlts[(data[0] & 0x0f) % FUZZ_NDLTS];
 	dc.decode_tunnels = (data[0] & 0x10) != 0;
 	frame = data + 1;
 	caplen = (uint32_t)(size - 1);

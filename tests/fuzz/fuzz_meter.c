@@ -45,6 +45,7 @@
 #include "exporter.h"
 #include "flowext.h"
 #include "fuzz_check.h"
+#include "fuzz_dlt.h"
 #include "fuzz_outputs.h"
 #include "meter.h"
 #include "monotime.h"
@@ -56,14 +57,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define BASE_SEC	1600000000LL
 #define TICK_MS		1000	/* the export thread's idle tick */
 
-static const int dlts[] = {
-	DECODE_DLT_NULL, DECODE_DLT_EN10MB, DECODE_DLT_PPP, DECODE_DLT_RAW,
-	DECODE_DLT_PPP_SERIAL, DECODE_DLT_C_HDLC, DECODE_DLT_LINUX_SLL,
-	DECODE_DLT_IEEE802_11_RADIO, DECODE_DLT_IPV4, DECODE_DLT_IPV6,
-	DECODE_DLT_LINUX_SLL2,
-	147	/* DLT_USER0: not decoded */
-};
-#define NDLTS	(sizeof(dlts) / sizeof(dlts[0]))
 
 static const uint64_t timeouts_s[16] = {
 	0, 1, 2, 3, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600, 86400,
@@ -247,7 +240,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		h.ts_usec = (int64_t)(us % 1000000);
 		h.caplen = len;
 		h.wirelen = len + (h3 & 0x40 ? 100 : 0);
-		h.dlt = dlts[(h0 & 0x0f) % NDLTS];
+		h.dlt = fuzz_dlts[(h0 & 0x0f) % FUZZ_NDLTS];
 		/* malloc(0) may be NULL; one byte, none of it captured. */
 		FUZZ_CHECK((frame = malloc(len ? len : 1)) != NULL);
 		memcpy(frame, bytes, len);

@@ -25,7 +25,7 @@ import hashlib, os, struct, sys
 
 pcaps, top, out = sys.argv[1:4]
 
-# fuzz_decode.c / fuzz_meter.c's link-type table, index by pcap LINKTYPE
+# tests/fuzz/fuzz_dlt.h's link-type table, index by pcap LINKTYPE
 # (LINKTYPE_RAW 101 is DLT_RAW 12 to libpcap on Linux).
 DLT_INDEX = {0: 0, 1: 1, 9: 2, 101: 3, 12: 3, 50: 4, 104: 5, 113: 6,
              127: 7, 228: 8, 229: 9, 276: 10}
