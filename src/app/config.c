@@ -98,11 +98,18 @@ static int
 add_files(struct probe_conf *c, const char *list, char *errbuf, size_t errlen)
 {
 	const char *p = list, *comma;
-	size_t n;
+	char *name;
+	size_t n, i, j;
 
 	for (;;) {
-		comma = strchr(p, ',');
-		n = comma ? (size_t)(comma - p) : strlen(p);
+		/* "\," is a comma inside a name, "\\" a backslash. */
+		for (comma = p; *comma != '\0' && *comma != ','; comma++)
+			if (comma[0] == '\\' && (comma[1] == ',' ||
+			    comma[1] == '\\'))
+				comma++;
+		n = (size_t)(comma - p);
+		if (*comma == '\0')
+			comma = NULL;
 		while (n > 0 && (*p == ' ' || *p == '\t'))
 			p++, n--;
 		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
@@ -117,11 +124,18 @@ add_files(struct probe_conf *c, const char *list, char *errbuf, size_t errlen)
 			    CONFIG_MAX_FILES);
 			return -1;
 		}
-		if ((c->files[c->nfiles] = strndup(p, n)) == NULL) {
+		if ((name = malloc(n + 1)) == NULL) {
 			snprintf(errbuf, errlen, "out of memory");
 			return -1;
 		}
-		c->nfiles++;
+		for (i = j = 0; i < n; i++) {
+			if (p[i] == '\\' && i + 1 < n &&
+			    (p[i + 1] == ',' || p[i + 1] == '\\'))
+				i++;
+			name[j++] = p[i];
+		}
+		name[j] = '\0';
+		c->files[c->nfiles++] = name;
 		if (comma == NULL)
 			return 0;
 		p = comma + 1;
@@ -549,6 +563,17 @@ config_set(struct probe_conf *c, const char *key, const char *value,
 		snprintf(errbuf, errlen, "unknown option \"%s\"", key);
 		return -1;
 	}
+	/* What --check-config prints must read back: one value, one line. */
+	if (value != NULL && strpbrk(value, "\n\r") != NULL) {
+		snprintf(errbuf, errlen, "--%s: a value cannot contain a line "
+		    "break", key);
+		return -1;
+	}
+	if (value != NULL && strlen(value) > CONFIG_MAX_VALUE) {
+		snprintf(errbuf, errlen, "--%s: value longer than %d bytes", key,
+		    CONFIG_MAX_VALUE);
+		return -1;
+	}
 	override_lists(c, key);
 	if (c->origin == 1) {
 		if (strcmp(key, "read") == 0)
@@ -624,7 +649,8 @@ int
 config_load_stream(struct probe_conf *c, FILE *fp, const char *path,
     char *errbuf, size_t errlen)
 {
-	char line[4096], msg[CONFIG_ERRLEN];
+	/* Room for the longest value, escaped, as config_print writes it. */
+	char line[2 * CONFIG_MAX_VALUE + 128], msg[CONFIG_ERRLEN];
 	char *key, *value, *eq;
 	const struct opt_def *d;
 	unsigned lineno = 0;
@@ -694,10 +720,37 @@ config_load_stream(struct probe_conf *c, FILE *fp, const char *path,
 	return rc;
 }
 
+/*
+ * "key = value" that config_load_file() reads back as the same value: one
+ * that starts or ends with a blank, or is itself in double quotes, gets a
+ * pair of quotes (the reader trims blanks and removes one pair).
+ */
 static void
 print_value(FILE *fp, const char *key, const char *value)
 {
-	fprintf(fp, "%s = %s\n", key, value);
+	size_t n = strlen(value);
+	bool quote = n > 0 && (value[0] == ' ' || value[0] == '\t' ||
+	    value[n - 1] == ' ' || value[n - 1] == '\t' ||
+	    (n >= 2 && value[0] == '"' && value[n - 1] == '"'));
+
+	fprintf(fp, quote ? "%s = \"%s\"\n" : "%s = %s\n", key, value);
+}
+
+/* A file name in a read list: commas and backslashes escaped (add_files). */
+static void
+print_file(FILE *fp, const char *name)
+{
+	char buf[2 * CONFIG_MAX_VALUE + 1];
+	const char *p;
+	size_t n = 0;
+
+	for (p = name; *p != '\0' && n + 2 < sizeof(buf); p++) {
+		if (*p == ',' || *p == '\\')
+			buf[n++] = '\\';
+		buf[n++] = *p;
+	}
+	buf[n] = '\0';
+	print_value(fp, "read", buf);
 }
 
 void
@@ -737,7 +790,7 @@ config_print(const struct probe_conf *c, FILE *fp)
 		case OPT_LIST:
 			if (strcmp(d->key, "read") == 0) {
 				for (i = 0; i < c->nfiles; i++)
-					print_value(fp, d->key, c->files[i]);
+					print_file(fp, c->files[i]);
 				break;
 			}
 			for (i = 0; i < c->noutputs; i++) {

@@ -20,6 +20,7 @@
 #define CONFIG_MAX_FILES	4096
 #define CONFIG_MAX_OUTPUTS	16
 #define CONFIG_ERRLEN		512
+#define CONFIG_MAX_VALUE	4096	/* bytes in one option's value */
 
 struct probe_conf {
 	char			*files[CONFIG_MAX_FILES];

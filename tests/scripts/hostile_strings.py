@@ -37,10 +37,11 @@ def frame(src, dst, sport, dport, seq, ack, flags, payload):
     return bytes.fromhex("0011223344550066554433220800") + ip + tcp
 
 
-USER_AGENT = b'evil "agent" \\ \x01\x7f\xff\xc3\x28 caf\xc3\xa9'
+USER_AGENT = b'evil "agent" \\ \x01\x7f\xff\xc3\x28 caf\xc3\xa9 %n%s%x'
 # quote and backslash stay; 0x01, 0x7f, 0xff and the broken 0xc3 are escaped;
-# "(" and the valid two-byte e-acute stay.
-WANT_USER_AGENT = 'evil "agent" \\ \\x01\\x7f\\xff\\xc3( caf\u00e9'
+# "(" and the valid two-byte e-acute stay; printf conversions stay text (a
+# packet byte never reaches a format string).
+WANT_USER_AGENT = 'evil "agent" \\ \\x01\\x7f\\xff\\xc3( caf\u00e9 %n%s%x'
 WANT_CONTENT_TYPE = "text/\\x02html"
 
 
