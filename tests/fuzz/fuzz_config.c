@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "fuzz_check.h"
@@ -34,6 +35,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char conf_path[64];
 static bool roundtrip;
+
+static char tmp_dir[64];
+
+/* The temporary file and its directory go at exit (CTest runs too). */
+static void
+remove_tmp(void)
+{
+	unlink(conf_path);
+	rmdir(tmp_dir);
+}
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -47,7 +58,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (freopen("/dev/null", "r", stdin) == NULL)
 		abort();
 	FUZZ_CHECK(mkdtemp(dir) != NULL);
+	snprintf(tmp_dir, sizeof(tmp_dir), "%s", dir);
 	snprintf(conf_path, sizeof(conf_path), "%s/c.conf", dir);
+	atexit(remove_tmp);
 	roundtrip = e == NULL || strcmp(e, "0") != 0;
 	return 0;
 }

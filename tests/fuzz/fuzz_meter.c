@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "capture.h"
 #include "columns.h"
@@ -76,6 +77,16 @@ static struct dpi *dpi;
 static char tmpl_path[64];
 static FILE *devnull;
 
+static char tmp_dir[64];
+
+/* The temporary file and its directory go at exit (CTest runs too). */
+static void
+remove_tmp(void)
+{
+	unlink(tmpl_path);
+	rmdir(tmp_dir);
+}
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -91,7 +102,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	}
 	FUZZ_CHECK(mkdtemp(dir) != NULL);
+	snprintf(tmp_dir, sizeof(tmp_dir), "%s", dir);
 	snprintf(tmpl_path, sizeof(tmpl_path), "%s/t.tmpl", dir);
+	atexit(remove_tmp);
 	FUZZ_CHECK((devnull = fopen("/dev/null", "w")) != NULL);
 	(void)fuzz_udp_sink();
 	return 0;
