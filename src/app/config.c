@@ -135,6 +135,12 @@ add_files(struct probe_conf *c, const char *list, char *errbuf, size_t errlen)
 			name[j++] = p[i];
 		}
 		name[j] = '\0';
+		if (j > CONFIG_MAX_VALUE) {
+			free(name);
+			snprintf(errbuf, errlen, "-r: file name longer than %d "
+			    "bytes", CONFIG_MAX_VALUE);
+			return -1;
+		}
 		c->files[c->nfiles++] = name;
 		if (comma == NULL)
 			return 0;
@@ -569,7 +575,10 @@ config_set(struct probe_conf *c, const char *key, const char *value,
 		    "break", key);
 		return -1;
 	}
-	if (value != NULL && strlen(value) > CONFIG_MAX_VALUE) {
+	/* A read list is checked name by name (add_files): printed, a name
+	 * gets its commas and backslashes escaped, up to twice as long. */
+	if (value != NULL && strcmp(key, "read") != 0 &&
+	    strlen(value) > CONFIG_MAX_VALUE) {
 		snprintf(errbuf, errlen, "--%s: value longer than %d bytes", key,
 		    CONFIG_MAX_VALUE);
 		return -1;
