@@ -81,6 +81,80 @@ bad:
 	return -1;
 }
 
+/*
+ * SIZE: a number of bytes with an optional K, M or G suffix (powers of
+ * 1024, either case, "512M"), or "auto" (0: the default, derived from
+ * --max-flows at start-up).
+ */
+static int
+parse_size(const char *key, const char *s, uint64_t lo, uint64_t hi,
+    uint64_t *out, char *errbuf, size_t errlen)
+{
+	unsigned long long v;
+	unsigned shift = 0;
+	char *end;
+
+	if (s != NULL && strcmp(s, "auto") == 0) {
+		*out = 0;
+		return 0;
+	}
+	errno = 0;
+	if (s == NULL || *s < '0' || *s > '9')
+		goto bad;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		goto bad;
+	switch (*end) {
+	case '\0':
+		break;
+	case 'k': case 'K':
+		shift = 10;
+		break;
+	case 'm': case 'M':
+		shift = 20;
+		break;
+	case 'g': case 'G':
+		shift = 30;
+		break;
+	default:
+		goto bad;
+	}
+	if (shift != 0 && end[1] != '\0')
+		goto bad;
+	if (v > (hi >> shift) || (v << shift) < lo)
+		goto bad;
+	*out = v << shift;
+	return 0;
+bad:
+	snprintf(errbuf, errlen, "--%s: \"%s\" is not a size in %" PRIu64
+	    "M..%" PRIu64 "G (bytes, or a number with K, M or G: 512M) or "
+	    "auto", key, s ? s : "", lo >> 20, hi >> 30);
+	return -1;
+}
+
+/* A size as config files write it: the largest exact suffix. */
+static void
+print_size(FILE *fp, const char *key, uint64_t v)
+{
+	static const char suffix[] = "GMK";
+	int i;
+
+	if (v == 0) {
+		fprintf(fp, "%s = auto\n", key);
+		return;
+	}
+	for (i = 0; i < 3; i++) {
+		unsigned shift = 30 - 10 * (unsigned)i;
+
+		if ((v & (((uint64_t)1 << shift) - 1)) == 0) {
+			fprintf(fp, "%s = %" PRIu64 "%c\n", key, v >> shift,
+			    suffix[i]);
+			return;
+		}
+	}
+	fprintf(fp, "%s = %" PRIu64 "\n", key, v);
+}
+
 static int
 set_string(char **dst, const char *value, char *errbuf, size_t errlen)
 {
@@ -343,6 +417,7 @@ nomem:
 enum opt_kind {
 	OPT_FLAG,	/* no value on the command line; yes/no in a file */
 	OPT_UINT,	/* bounded unsigned, stored in a field of any width */
+	OPT_SIZE,	/* bytes, K/M/G suffixes (1024s) or auto (0); 64-bit */
 	OPT_STRING,
 	OPT_LIST,	/* read, csv, json, export */
 	OPT_ACTION	/* help, version, config, check-config: never printed */
@@ -382,6 +457,8 @@ static const struct opt_def opt_defs[] = {
 	    false, 0 },
 	{ "n-dissections",	OPT_UINT,   FIELD(n_dissections), 0, 255, false, 0 },
 	{ "max-flows",		OPT_UINT,   FIELD(max_flows), 1, 1u << 30, false, 0 },
+	{ "max-memory",		OPT_SIZE,   FIELD(max_memory), 1u << 20,
+	    (uint64_t)1 << 50, false, 0 },
 	{ "csv",		OPT_LIST,   NOFIELD, 0, 0, false, 0 },
 	{ "json",		OPT_LIST,   NOFIELD, 0, 0, false, 0 },
 	{ "export",		OPT_LIST,   NOFIELD, 0, 0, false, 0 },
@@ -603,6 +680,11 @@ config_set(struct probe_conf *c, const char *key, const char *value,
 			return -1;
 		field_store(c, d, v);
 		return 0;
+	case OPT_SIZE:
+		if (parse_size(key, value, d->lo, d->hi, &v, errbuf, errlen) != 0)
+			return -1;
+		field_store(c, d, v);
+		return 0;
 	case OPT_STRING:
 		if (value == NULL || *value == '\0') {
 			snprintf(errbuf, errlen, "--%s needs a value", key);
@@ -782,6 +864,9 @@ config_print(const struct probe_conf *c, FILE *fp)
 			break;
 		case OPT_UINT:
 			fprintf(fp, "%s = %" PRIu64 "\n", d->key, field_load(c, d));
+			break;
+		case OPT_SIZE:
+			print_size(fp, d->key, field_load(c, d));
 			break;
 		case OPT_STRING:
 			memcpy(&s, (const uint8_t *)c + d->off, sizeof(s));
@@ -1123,6 +1208,10 @@ config_usage(FILE *fp)
 "                           0 turns application detection off\n"
 "      --max-flows N        flow table size; the least recently used flow is\n"
 "                           evicted when full (default 1048576)\n"
+"      --max-memory SIZE    memory for cached flows and their DPI state\n"
+"                           (512M, 2G; default auto: what --max-flows flows\n"
+"                           in DPI take); when reached the oldest flows give\n"
+"                           up DPI, then flows are evicted (flowEndReason 5)\n"
 "\n"
 "Output (repeatable, each gets every flow; default --csv -; at most one\n"
 "may write to standard output, -):\n"
@@ -1137,7 +1226,7 @@ config_usage(FILE *fp)
 "                           STREAMPROBE_TEMPLATE_DIR environment variable,\n"
 "                           else the built-in directory (Templates, below)\n"
 "      --template-refresh S UDP template and statistics refresh (60)\n"
-"      --template-packets N NetFlow v9: templates also every N packets (20)\n"
+"      --template-packets N UDP: templates also every N messages (20)\n"
 "      --mtu BYTES          NetFlow v9 packet size (1400)\n"
 "      --observation-domain N  IPFIX observation domain / v9 source id (1)\n"
 "      --uniflow            two one-direction records per flow instead of\n"

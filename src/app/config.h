@@ -38,6 +38,7 @@ struct probe_conf {
 	unsigned		 splt;
 	unsigned		 n_dissections;
 	uint32_t		 max_flows;
+	uint64_t		 max_memory;	/* bytes; 0: auto (meter.c) */
 	struct exporter_conf	 outputs[CONFIG_MAX_OUTPUTS];
 	unsigned		 noutputs;
 	char			*template_name;	/* NULL: standard */

@@ -125,6 +125,7 @@ probe_create(const struct probe_conf *conf, char *errbuf, size_t errlen)
 	memset(&mc, 0, sizeof(mc));
 	mc.ext = &p->ext;
 	mc.max_flows = conf->max_flows;
+	mc.max_memory = conf->max_memory;
 	mc.idle_timeout_ms = conf->idle_timeout_s * 1000;
 	mc.active_timeout_ms = conf->active_timeout_s * 1000;
 	mc.tcp_end = conf->tcp_end;

@@ -3,11 +3,15 @@
  * report.h).
  */
 #define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "decode.h"
 #include "dpi.h"
 #include "export_stage.h"
+#include "transport.h"
 #include "log.h"
 #include "meter.h"
 #include "report.h"
@@ -26,7 +30,11 @@ struct totals {
 	uint64_t	flows_cached, flows_peak;
 	uint64_t	capture_received, capture_dropped[2];
 	uint64_t	input_done, input_total;
-	size_t		bytes_per_flow;
+	uint64_t	flows_evicted_memory, flows_lost_dpi;
+	uint64_t	mem_used, mem_peak, mem_peak_ext, mem_budget;
+	uint64_t	mem_peak_flows, mem_trimmed, index_bytes;
+	size_t		bytes_per_flow, entry_bytes;
+	bool		mem_budget_auto;
 };
 
 #define GET(field)	atomic_load_explicit(&s->field, memory_order_relaxed)
@@ -61,8 +69,75 @@ totals(const struct report *r, struct totals *t)
 		t->capture_dropped[1] += GET(capture_dropped[1]);
 		t->input_done += GET(input_done);
 		t->input_total += GET(input_total);
+		t->flows_evicted_memory += GET(flows_evicted_memory);
+		t->flows_lost_dpi += GET(flows_lost_dpi);
+		t->mem_used += GET(mem_used);
+		/* Peaks of separate meters add up to at most this. */
+		t->mem_peak += GET(mem_peak);
+		t->mem_peak_ext += GET(mem_peak_ext);
+		t->mem_peak_flows += GET(mem_peak_flows);
+		t->mem_trimmed += GET(mem_trimmed);
+		t->mem_budget += s->mem_budget;
+		t->index_bytes += s->index_bytes;
+		t->mem_budget_auto = s->mem_budget_auto;
 		t->bytes_per_flow = s->bytes_per_flow;
+		t->entry_bytes = s->entry_bytes;
 	}
+}
+
+static double
+mib(uint64_t bytes)
+{
+	return bytes / 1048576.0;
+}
+
+/*
+ * True bytes per cached flow at the memory peak: the table entry, its
+ * share of the hash index at a full table, and the extensions' state
+ * (DPI) that the flows cached then held, on average.  Without a flow
+ * yet: the table's figure.
+ */
+static uint64_t
+bytes_each(const struct totals *t)
+{
+	if (t->mem_peak_flows == 0)
+		return t->bytes_per_flow;
+	return t->bytes_per_flow + t->mem_peak_ext / t->mem_peak_flows;
+}
+
+/* The same, now. */
+static uint64_t
+now_each(const struct totals *t)
+{
+	if (t->flows_cached == 0 || t->mem_used < t->index_bytes)
+		return t->bytes_per_flow;
+	return t->bytes_per_flow - t->entry_bytes +
+	    (t->mem_used - t->index_bytes) / t->flows_cached;
+}
+
+/* Resident set size of the process now (Linux /proc), bytes; 0 unknown. */
+static uint64_t
+rss_now(void)
+{
+	unsigned long long size, resident;
+	FILE *fp = fopen("/proc/self/statm", "r");
+	int n;
+
+	if (fp == NULL)
+		return 0;
+	n = fscanf(fp, "%llu %llu", &size, &resident);
+	fclose(fp);
+	return n == 2 ? resident * (uint64_t)sysconf(_SC_PAGESIZE) : 0;
+}
+
+static uint64_t
+rss_peak(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		return 0;
+	return (uint64_t)ru.ru_maxrss * 1024;	/* Linux: kilobytes */
 }
 
 #undef GET
@@ -121,16 +196,28 @@ export_errors(const struct report *r, const struct totals *t)
 	    export_stage_records_lost(r->stage);
 }
 
-/* The status line: packets, drops, active flows, exported, export errors. */
+/* The status line: packets, drops, active flows, exported, export errors
+ * (and, with a TCP output, what waits to be delivered). */
 static void
 log_status(struct report *r, const struct totals *t, uint64_t now)
 {
 	uint64_t dt = now - r->status_ms;
+	struct transport_backlog b;
+	char backlog[160] = "";
+
+	if (export_stage_backlog(r->stage, &b))
+		snprintf(backlog, sizeof(backlog), "; tcp backlog %llu records "
+		    "(%llu bytes) queued, %llu records (%llu bytes) "
+		    "unacknowledged", (unsigned long long)b.queued_records,
+		    (unsigned long long)b.queued_bytes,
+		    (unsigned long long)b.kernel_records,
+		    (unsigned long long)b.kernel_bytes);
 
 	report_progress_clear(r);
 	log_info("status: packets %llu read (%.0f/s), %llu skipped, dropped "
 	    "%llu by kernel and %llu by interface; flows %u active, %llu "
-	    "exported; %llu export errors",
+	    "exported; %llu export errors; memory %.1f of %.1f MiB "
+	    "(%llu bytes per flow), %llu flows lost DPI, %llu evicted (memory)%s",
 	    (unsigned long long)t->packets_read,
 	    dt > 0 ? (t->packets_read - r->status_packets) * 1000.0 / dt : 0,
 	    (unsigned long long)t->skipped,
@@ -138,7 +225,11 @@ log_status(struct report *r, const struct totals *t, uint64_t now)
 	    (unsigned long long)t->capture_dropped[1],
 	    (unsigned)t->flows_cached,
 	    (unsigned long long)export_stage_exported(r->stage),
-	    (unsigned long long)export_errors(r, t));
+	    (unsigned long long)export_errors(r, t),
+	    mib(t->mem_used), mib(t->mem_budget),
+	    (unsigned long long)now_each(t),
+	    (unsigned long long)t->flows_lost_dpi,
+	    (unsigned long long)t->flows_evicted_memory, backlog);
 	r->status_packets = t->packets_read;
 	r->status_ms = now;
 }
@@ -165,6 +256,15 @@ log_counters(struct report *r, const struct totals *t, uint64_t now)
 	    (unsigned long long)t->flows_dropped_queue,
 	    (unsigned long long)export_stage_failures(r->stage),
 	    (unsigned)t->flows_cached, (unsigned)t->flows_peak);
+	log_info("counters: memory %.1f MiB of %.1f MiB%s, peak %.1f MiB with "
+	    "%llu flows (%llu bytes each); %llu flows lost DPI, %llu evicted "
+	    "(memory budget); %.1f MiB given back",
+	    mib(t->mem_used), mib(t->mem_budget),
+	    t->mem_budget_auto ? " (auto)" : "", mib(t->mem_peak),
+	    (unsigned long long)t->mem_peak_flows,
+	    (unsigned long long)bytes_each(t),
+	    (unsigned long long)t->flows_lost_dpi,
+	    (unsigned long long)t->flows_evicted_memory, mib(t->mem_trimmed));
 }
 
 /* Files on a terminal: "[#####.....]  45%  2.10 M packets/s  0:12 left". */
@@ -214,6 +314,41 @@ report_timers(struct report *r, uint64_t now)
 	}
 }
 
+/*
+ * The end report's memory line.  Flow state is what the budget covers
+ * (meter.c); the process's RSS adds the fixed part (nDPI's detection
+ * module, the export ring, libraries) and allocator slack.
+ */
+static void
+report_memory(const struct report *r, FILE *fp, const struct totals *t)
+{
+	char dpi[320] = "";
+
+	if (r->dpi != NULL) {
+		struct dpi_mem dm;
+
+		dpi_mem_info(r->dpi, &dm);
+		snprintf(dpi, sizeof(dpi), "; nDPI: detection module %.1f MiB "
+		    "(+%.1f MiB of caches grown since), %zu bytes per flow "
+		    "struct and %zu bytes it allocated per flow on average; DPI "
+		    "state at its peak %.1f MiB for %zu flows detecting",
+		    mib(dm.module), mib(dm.heap), dm.flow_struct,
+		    dm.flow_heap_avg, mib(dm.peak.total),
+		    dm.peak.flows_detecting);
+	}
+	fprintf(fp, "streamprobe: memory: budget %.1f MiB%s; peak %.1f MiB "
+	    "with %llu flows cached (index %.1f MiB, entries %zu bytes each, "
+	    "DPI state %.1f MiB); %llu flows lost DPI, %llu evicted (memory "
+	    "budget); %.1f MiB given back; process RSS peak %.1f MiB, %.1f MiB "
+	    "at the end%s\n",
+	    mib(t->mem_budget), t->mem_budget_auto ? " (auto)" : "",
+	    mib(t->mem_peak), (unsigned long long)t->mem_peak_flows,
+	    mib(t->index_bytes), t->entry_bytes, mib(t->mem_peak_ext),
+	    (unsigned long long)t->flows_lost_dpi,
+	    (unsigned long long)t->flows_evicted_memory, mib(t->mem_trimmed),
+	    mib(rss_peak()), mib(rss_now()), dpi);
+}
+
 void
 report_end(struct report *r, FILE *fp, double metering_s)
 {
@@ -244,7 +379,8 @@ report_end(struct report *r, FILE *fp, double metering_s)
 	    (unsigned long long)t.flows_dropped_queue,
 	    (unsigned long long)export_stage_failures(r->stage),
 	    (unsigned long long)t.flows_tcp_end,
-	    (unsigned)t.flows_peak, t.bytes_per_flow);
+	    (unsigned)t.flows_peak, (size_t)bytes_each(&t));
+	report_memory(r, fp, &t);
 	if (r->dpi != NULL) {
 		struct dpi_stats ds;
 

@@ -16,15 +16,22 @@
  */
 #define _DEFAULT_SOURCE	/* nDPI needs the BSD u_char types */
 #include <ndpi_api.h>
+#include <malloc.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "decode.h"
 #include "dpi.h"
 #include "flowext.h"
 #include "fmt.h"
 
-#define POOL_SLAB	1024		/* nDPI flow structs per allocation */
+/* nDPI flow structs come from SLAB_BYTES slabs, SLAB_BYTES-aligned. */
+#define SLAB_BYTES	((size_t)1 << 20)
+/* glibc's malloc chunk header, beyond malloc_usable_size(). */
+#define ALLOC_OVERHEAD	sizeof(size_t)
 #define NAME_MAX_LEN	31
 #define CATEGORY_LEN	24		/* NFStream copies 24 bytes */
 #define APP_NAME_LEN	39		/* NFStream's 40-byte buffer */
@@ -63,17 +70,98 @@ struct pool_item {
 	struct pool_item	*next;
 };
 
+/*
+ * A slab: this header, then items, handed out from its free list, else
+ * bumped from the never-used rest (untouched pages stay uncommitted).
+ * New items come from the partial list (slabs other than the current
+ * one with a freed item: holes are reused), else from the current slab,
+ * else from a new one.  A slab whose items are all free is unmapped at
+ * once (the current one is kept), so the memory a flood took goes back
+ * to the system as its flows end.
+ *
+ * While flows are losing DPI to the memory budget (a shed in the last
+ * per_slab allocations), holes are not reused: the budget takes states
+ * oldest first, so the old slabs empty whole and are unmapped, while new
+ * states fill the current slab.  Reusing holes there would scatter new
+ * states over the slabs being emptied and keep them mapped (measured on
+ * a 2 M-packet SYN flood: peak RSS 16 % of the budget over it with
+ * reuse, 1.3 MiB without).
+ */
+struct slab {
+	struct slab		*prev, *next;	/* every mapped slab */
+	struct slab		*pprev, *pnext;	/* partial list */
+	struct pool_item	*free;
+	uint32_t		 live;
+	uint32_t		 bump;		/* items ever handed out */
+	uint32_t		 on_partial;
+};
+
+#define SLAB_HEAD	((sizeof(struct slab) + 63) & ~(size_t)63)
+
 struct dpi {
 	struct ndpi_detection_module_struct	*mod;
 	unsigned				 n_dissections;
-	struct pool_item			*free_list;
-	void					**slabs;
-	size_t					 nslabs;
+	size_t					 item_size;
+	uint32_t				 per_slab;
+	struct slab				*slabs;	/* all mapped */
+	struct slab				*partial;
+	struct slab				*cur;	/* bumped from */
+	uint64_t				 allocs;
+	uint64_t				 shed_at;	/* allocs then */
+	size_t					 nslabs;	/* mapped */
+	size_t					 items_used;
+	size_t					 strings_held;	/* by cached flows */
+	int64_t					 heap_base;	/* nDPI's, at start */
+	size_t					 module_bytes;	/* its module's */
+	struct dpi_mem_peak			 peak;
+	uint64_t				 flow_heap_freed;
+	uint64_t				 flows_freed;
 	char					(*proto_names)[NAME_MAX_LEN + 1];
 	unsigned				 nprotos;
 	char					 cat_names[NDPI_PROTOCOL_NUM_CATEGORIES][CATEGORY_LEN + 1];
 	struct dpi_stats			 stats;
 };
+
+/*
+ * nDPI's own allocations (members of its flow struct, and the detection
+ * module), counted live through nDPI's allocation wrappers: usable size
+ * plus the allocator's chunk header.  Process-wide, since nDPI's wrappers
+ * are; one detection module per process today (one meter).
+ */
+static _Atomic int64_t ndpi_heap;	/* signed: a free of memory nDPI got
+					 * before the wrappers must not wrap */
+
+/* nDPI's allocations since d was created, never below 0. */
+static size_t
+heap_since(const struct dpi *d)
+{
+	int64_t h = atomic_load_explicit(&ndpi_heap, memory_order_relaxed) -
+	    d->heap_base;
+
+	return h > 0 ? (size_t)h : 0;
+}
+
+static void *
+heap_malloc(size_t n)
+{
+	void *p = malloc(n);
+
+	if (p != NULL)
+		atomic_fetch_add_explicit(&ndpi_heap, (int64_t)
+		    (malloc_usable_size(p) + ALLOC_OVERHEAD),
+		    memory_order_relaxed);
+	return p;
+}
+
+static void
+heap_free(void *p)
+{
+	if (p == NULL)
+		return;
+	atomic_fetch_sub_explicit(&ndpi_heap, (int64_t)(malloc_usable_size(p) +
+	    ALLOC_OVERHEAD), memory_order_relaxed);
+	free(p);
+}
 
 size_t
 dpi_ext_size(void)
@@ -116,6 +204,12 @@ dpi_create(const struct dpi_conf *conf, char *errbuf, size_t errlen)
 		return NULL;
 	}
 	d->n_dissections = conf->n_dissections;
+	d->item_size = (sizeof(struct ndpi_flow_struct) + 15) & ~(size_t)15;
+	d->per_slab = (uint32_t)((SLAB_BYTES - SLAB_HEAD) / d->item_size);
+	set_ndpi_malloc(heap_malloc);
+	set_ndpi_free(heap_free);
+	set_ndpi_flow_malloc(heap_malloc);
+	set_ndpi_flow_free(heap_free);
 	if ((d->mod = ndpi_init_detection_module(ndpi_no_prefs)) == NULL) {
 		snprintf(errbuf, errlen, "cannot initialise nDPI");
 		free(d);
@@ -124,6 +218,8 @@ dpi_create(const struct dpi_conf *conf, char *errbuf, size_t errlen)
 	NDPI_BITMASK_SET_ALL(all);
 	ndpi_set_protocol_detection_bitmask2(d->mod, &all);
 	ndpi_finalize_initialization(d->mod);
+	d->heap_base = atomic_load_explicit(&ndpi_heap, memory_order_relaxed);
+	d->module_bytes = d->heap_base > 0 ? (size_t)d->heap_base : 0;
 
 	/* Copy the names once: outputs read them from another thread. */
 	d->nprotos = ndpi_get_num_supported_protocols(d->mod);
@@ -145,44 +241,118 @@ dpi_create(const struct dpi_conf *conf, char *errbuf, size_t errlen)
 void
 dpi_destroy(struct dpi *d)
 {
-	size_t i;
-
 	if (d == NULL)
 		return;
 	if (d->mod != NULL)
 		ndpi_exit_detection_module(d->mod);
-	for (i = 0; i < d->nslabs; i++)
-		free(d->slabs[i]);
-	free(d->slabs);
+	while (d->slabs != NULL) {
+		struct slab *sl = d->slabs;
+
+		d->slabs = sl->next;
+		munmap(sl, SLAB_BYTES);
+	}
 	free(d->proto_names);
 	free(d);
 }
 
-/* nDPI flow structs come from slabs and go back to a free list. */
+static void
+slab_partial_push(struct dpi *d, struct slab *sl)
+{
+	sl->pprev = NULL;
+	sl->pnext = d->partial;
+	if (d->partial != NULL)
+		d->partial->pprev = sl;
+	d->partial = sl;
+	sl->on_partial = 1;
+}
+
+static void
+slab_partial_unlink(struct dpi *d, struct slab *sl)
+{
+	if (sl->pprev != NULL)
+		sl->pprev->pnext = sl->pnext;
+	else
+		d->partial = sl->pnext;
+	if (sl->pnext != NULL)
+		sl->pnext->pprev = sl->pprev;
+	sl->on_partial = 0;
+}
+
+/* A new slab, SLAB_BYTES-aligned so an item finds its slab by masking. */
+static struct slab *
+slab_map(struct dpi *d)
+{
+	struct slab *sl;
+	uint8_t *p, *base;
+	size_t lead;
+
+	p = mmap(NULL, 2 * SLAB_BYTES, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	base = (uint8_t *)(((uintptr_t)p + SLAB_BYTES - 1) &
+	    ~(uintptr_t)(SLAB_BYTES - 1));
+	lead = (size_t)(base - p);
+	if (lead != 0)
+		munmap(p, lead);
+	munmap(base + SLAB_BYTES, SLAB_BYTES - lead);
+	sl = (struct slab *)(void *)base;
+	memset(sl, 0, sizeof(*sl));
+	sl->next = d->slabs;
+	if (d->slabs != NULL)
+		d->slabs->prev = sl;
+	d->slabs = sl;
+	d->nslabs++;
+	return sl;
+}
+
+static void
+slab_unmap(struct dpi *d, struct slab *sl)
+{
+	if (sl->on_partial)
+		slab_partial_unlink(d, sl);
+	if (sl->prev != NULL)
+		sl->prev->next = sl->next;
+	else
+		d->slabs = sl->next;
+	if (sl->next != NULL)
+		sl->next->prev = sl->prev;
+	munmap(sl, SLAB_BYTES);
+	d->nslabs--;
+}
+
+static bool
+slab_has_room(const struct dpi *d, const struct slab *sl)
+{
+	return sl->free != NULL || sl->bump < d->per_slab;
+}
+
+/* nDPI flow structs come from slabs and go back to their slab. */
 static struct ndpi_flow_struct *
 pool_get(struct dpi *d)
 {
 	struct pool_item *it;
-	void **slabs;
-	char *slab;
-	size_t i, sz = (sizeof(struct ndpi_flow_struct) + 15) & ~(size_t)15;
+	struct slab *sl = d->partial;
 
-	if (d->free_list == NULL) {
-		slabs = realloc(d->slabs, (d->nslabs + 1) * sizeof(*slabs));
-		if (slabs == NULL)
-			return NULL;
-		d->slabs = slabs;
-		if ((slab = malloc(POOL_SLAB * sz)) == NULL)
-			return NULL;
-		d->slabs[d->nslabs++] = slab;
-		for (i = 0; i < POOL_SLAB; i++) {
-			it = (struct pool_item *)(void *)(slab + i * sz);
-			it->next = d->free_list;
-			d->free_list = it;
+	if (sl == NULL || (d->shed_at != 0 &&
+	    d->allocs - d->shed_at < d->per_slab)) {
+		sl = d->cur;
+		if (sl == NULL || !slab_has_room(d, sl)) {
+			if ((sl = slab_map(d)) == NULL)
+				return NULL;
+			d->cur = sl;
 		}
 	}
-	it = d->free_list;
-	d->free_list = it->next;
+	if ((it = sl->free) != NULL) {
+		sl->free = it->next;
+		if (sl->free == NULL && sl->on_partial)
+			slab_partial_unlink(d, sl);
+	} else
+		it = (struct pool_item *)(void *)((uint8_t *)sl + SLAB_HEAD +
+		    (size_t)sl->bump++ * d->item_size);
+	sl->live++;
+	d->items_used++;
+	d->allocs++;
 	memset(it, 0, sizeof(struct ndpi_flow_struct));
 	return (struct ndpi_flow_struct *)(void *)it;
 }
@@ -191,10 +361,26 @@ static void
 pool_put(struct dpi *d, struct ndpi_flow_struct *nf)
 {
 	struct pool_item *it = (struct pool_item *)(void *)nf;
+	struct slab *sl = (struct slab *)(((uintptr_t)nf) &
+	    ~(uintptr_t)(SLAB_BYTES - 1));
+	int64_t freed;
 
+	freed = atomic_load_explicit(&ndpi_heap, memory_order_relaxed);
 	ndpi_free_flow_data(nf);	/* members nDPI allocated itself */
-	it->next = d->free_list;
-	d->free_list = it;
+	freed -= atomic_load_explicit(&ndpi_heap, memory_order_relaxed);
+	if (freed > 0)
+		d->flow_heap_freed += (uint64_t)freed;
+	d->flows_freed++;
+	it->next = sl->free;
+	sl->free = it;
+	sl->live--;
+	d->items_used--;
+	if (sl == d->cur)
+		return;
+	if (sl->live == 0)
+		slab_unmap(d, sl);
+	else if (!sl->on_partial)
+		slab_partial_push(d, sl);
 }
 
 static void
@@ -270,6 +456,7 @@ freeze_strings(struct dpi *d, struct dpi_flow *df)
 		d->stats.alloc_failures++;
 		return;
 	}
+	d->strings_held += malloc_usable_size(df->strings) + ALLOC_OVERHEAD;
 	memcpy(df->strings, &head, sizeof(head));
 	for (i = 0, n = sizeof(head); i < DPI_STRINGS; i++) {
 		memcpy(df->strings + n, tmp[i], head.len[i]);
@@ -356,11 +543,70 @@ dpi_flow_end(struct dpi *d, void *state)
 {
 	struct dpi_flow *df = state;
 
+	if (df->state == DPI_DETECTING) {
+		if (df->app == NDPI_PROTOCOL_UNKNOWN)
+			give_up(d, df);
+		finish(d, df);
+	}
+	/* The string block leaves the flow table with the record. */
+	if (df->strings != NULL)
+		d->strings_held -= malloc_usable_size(df->strings) +
+		    ALLOC_OVERHEAD;
+}
+
+/*
+ * Memory budget reached: an undecided flow stops detection now, exactly
+ * as if it ended here (give up with guessing, result frozen, nDPI state
+ * freed); its later packets are not dissected.
+ */
+bool
+dpi_flow_shed(struct dpi *d, void *state)
+{
+	struct dpi_flow *df = state;
+
 	if (df->state != DPI_DETECTING)
-		return;
+		return false;
 	if (df->app == NDPI_PROTOCOL_UNKNOWN)
 		give_up(d, df);
 	finish(d, df);
+	d->stats.flows_shed++;
+	d->shed_at = d->allocs;
+	return true;
+}
+
+size_t
+dpi_mem_bytes(struct dpi *d)
+{
+	size_t heap = heap_since(d), n;
+
+	n = d->items_used * d->item_size + d->strings_held + heap;
+	if (n > d->peak.total) {
+		d->peak.total = n;
+		d->peak.flows_detecting = d->items_used;
+		d->peak.heap = heap;
+		d->peak.strings = d->strings_held;
+	}
+	return n;
+}
+
+void
+dpi_mem_info(const struct dpi *d, struct dpi_mem *out)
+{
+	out->flow_struct = d->item_size;
+	out->flows_detecting = d->items_used;
+	out->heap = heap_since(d);
+	out->strings = d->strings_held;
+	out->module = d->module_bytes;
+	out->slabs = d->nslabs * SLAB_BYTES;
+	out->peak = d->peak;
+	out->flow_heap_avg = d->flows_freed ? (size_t)(d->flow_heap_freed /
+	    d->flows_freed) : 0;
+}
+
+size_t
+dpi_flow_struct_bytes(void)
+{
+	return (sizeof(struct ndpi_flow_struct) + 15) & ~(size_t)15;
 }
 
 void
@@ -459,6 +705,18 @@ ext_flow_end(void *arg, void *state)
 	dpi_flow_end(arg, state);
 }
 
+static bool
+ext_shed(void *arg, void *state)
+{
+	return dpi_flow_shed(arg, state);
+}
+
+static size_t
+ext_mem_bytes(void *arg)
+{
+	return dpi_mem_bytes(arg);
+}
+
 static void
 ext_fill(void *arg, const void *state, void *scratch)
 {
@@ -487,6 +745,9 @@ dpi_ext_register(struct dpi *d, struct flowext *x, char *errbuf,
 	c.hooks.flow_end = ext_flow_end;
 	c.hooks.fill = ext_fill;
 	c.hooks.release = ext_release;
+	c.hooks.shed = ext_shed;
+	c.hooks.mem_bytes = ext_mem_bytes;
+	c.mem_per_flow = dpi_flow_struct_bytes() + DPI_HEAP_PER_FLOW;
 	c.arg = d;
 	if ((x->dpi_id = flowext_register(x, &c, errbuf, errlen)) < 0)
 		return -1;

@@ -605,6 +605,17 @@ binrec_exporter_records_lost(struct exporter *e)
 	return transport_records_lost(b->tr, &b->final);
 }
 
+bool
+binrec_exporter_backlog(struct exporter *e, struct transport_backlog *out)
+{
+	struct binrec_exporter *b = (struct binrec_exporter *)e;
+
+	if (b->tr == NULL || !transport_is_stream(b->tr))
+		return false;
+	transport_backlog(b->tr, out);
+	return true;
+}
+
 /* ---- options records -------------------------------------------------- */
 
 void

@@ -175,6 +175,9 @@ int binrec_exporter_export_flow(struct exporter *e, const struct flow_view *v);
 void binrec_exporter_report(struct exporter *e, FILE *fp);
 /* ops.records_lost. */
 uint64_t binrec_exporter_records_lost(struct exporter *e);
+/* ops.backlog: the transport's, for TCP. */
+bool binrec_exporter_backlog(struct exporter *e,
+    struct transport_backlog *out);
 /* ops.destroy: close the transport (if still open), b->release(), free the
  * core's buffers and the struct; also what a failed open calls. */
 void binrec_exporter_destroy(struct exporter *e);
@@ -183,6 +186,7 @@ void binrec_exporter_destroy(struct exporter *e);
 	.export_flow = binrec_exporter_export_flow,			\
 	.report = binrec_exporter_report,				\
 	.records_lost = binrec_exporter_records_lost,			\
+	.backlog = binrec_exporter_backlog,				\
 	.destroy = binrec_exporter_destroy
 
 /* ---- encoding rules (exposed for the unit tests) ---------------------- */

@@ -346,6 +346,28 @@ export_stage_records_lost(const struct export_stage *s)
 	return n;
 }
 
+bool
+export_stage_backlog(const struct export_stage *s,
+    struct transport_backlog *out)
+{
+	struct transport_backlog b;
+	bool any = false;
+	unsigned i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < s->nexp; i++) {
+		if (s->exp[i]->ops->backlog == NULL ||
+		    !s->exp[i]->ops->backlog(s->exp[i], &b))
+			continue;
+		out->queued_records += b.queued_records;
+		out->queued_bytes += b.queued_bytes;
+		out->kernel_records += b.kernel_records;
+		out->kernel_bytes += b.kernel_bytes;
+		any = true;
+	}
+	return any;
+}
+
 void
 export_stage_cpu(const struct export_stage *s, double *user, double *sys)
 {
@@ -364,9 +386,10 @@ export_stage_report(struct export_stage *s, FILE *fp)
 }
 
 /*
- * Records the exporters took but could not deliver (collector refusing or
- * absent, TCP queue full or not drained at the end): one line per output,
- * after the run.  Returns the total.
+ * Records the exporters refused (encoding, a failed file) or took but could
+ * not deliver (collector refusing or absent, TCP queue full or not drained
+ * at the end, rows lost in a failed write): one line per output, after the
+ * run.  Returns the total.
  */
 uint64_t
 export_stage_report_undelivered(struct export_stage *s)
@@ -375,8 +398,11 @@ export_stage_report_undelivered(struct export_stage *s)
 	unsigned i;
 
 	for (i = 0; i < s->nexp; i++) {
-		if (s->exp[i]->ops->records_lost == NULL ||
-		    (n = s->exp[i]->ops->records_lost(s->exp[i])) == 0)
+		/* Refused at once (failed) or taken and lost later. */
+		n = s->exp[i]->failed;
+		if (s->exp[i]->ops->records_lost != NULL)
+			n += s->exp[i]->ops->records_lost(s->exp[i]);
+		if (n == 0)
 			continue;
 		log_warnx("%s: %llu records not delivered", s->exp[i]->name,
 		    (unsigned long long)n);

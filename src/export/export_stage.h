@@ -67,6 +67,11 @@ uint64_t export_stage_records_lost(const struct export_stage *s);
 /* After export_stage_drain(): the thread's CPU time, user and system. */
 void export_stage_cpu(const struct export_stage *s, double *user,
     double *sys);
+/* TCP outputs' backlog, added up (struct transport_backlog); false when
+ * no output has one. */
+struct transport_backlog;
+bool export_stage_backlog(const struct export_stage *s,
+    struct transport_backlog *out);
 /* Each exporter's end report lines. */
 void export_stage_report(struct export_stage *s, FILE *fp);
 /* After the run: log each output's records not delivered; the total. */

@@ -67,6 +67,9 @@ struct exporter_ops {
 	/* Records accepted but never delivered (collector down, queue full);
 	 * safe from any thread.  Optional. */
 	uint64_t (*records_lost)(struct exporter *e);
+	/* TCP: what waits to be delivered (transport_backlog()); false when
+	 * the output has no backlog to tell.  Any thread.  Optional. */
+	bool	(*backlog)(struct exporter *e, struct transport_backlog *out);
 	void	(*destroy)(struct exporter *e);
 };
 

@@ -25,13 +25,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/sockios.h>
 
 #include "log.h"
 #include "monotime.h"
 #include "transport.h"
+#include "wfile.h"
 
 #define UDP_MTU			1420	/* as libfixbuf's UDP exporter */
 #define STREAM_MTU		65496
@@ -49,11 +52,23 @@ struct qmsg {
 	uint8_t		 data[];
 };
 
+/*
+ * TCP: a message written to the socket whole, until the collector's host
+ * acknowledges it (its end at or below the acknowledged offset).
+ */
+struct inflight {
+	uint64_t	end;		/* stream offset after the message */
+	uint32_t	len;
+	uint32_t	records;
+};
+
 struct transport {
 	struct transport_conf	 conf;
 	char			 name[300];
 	int			 fd;		/* UDP, TCP (thread-owned) */
-	FILE			*fp;
+	bool			 is_file;
+	struct wfile		 file;
+	bool			 file_dead;	/* a write failed: drop */
 	struct addrinfo		*ai;		/* TCP: resolved collector */
 	/* TCP thread and queue */
 	pthread_t		 thread;
@@ -67,10 +82,19 @@ struct transport {
 	uint8_t			*preamble;
 	size_t			 preamble_len;
 	bool			 down_logged;
+	/* TCP thread only: the connection's stream and its unacknowledged
+	 * messages, oldest first (a ring of cap entries) */
+	uint64_t		 stream_written;
+	struct inflight		*infl;
+	size_t			 infl_head, infl_n, infl_cap;
 	uint64_t		 last_fail_ms;
 	/* counters */
 	_Atomic uint64_t	 messages, octets, records;
 	_Atomic uint64_t	 records_dropped, messages_dropped, connects;
+	/* TCP backlog, published for the status line and statistics */
+	_Atomic uint64_t	 q_bytes, q_records;	/* our queue */
+	_Atomic uint64_t	 k_bytes, k_records;	/* written, not yet
+						 * acknowledged */
 };
 
 static void
@@ -88,25 +112,64 @@ count_dropped(struct transport *t, uint32_t records)
 	atomic_fetch_add(&t->records_dropped, records);
 }
 
-/* Write everything, waiting at most timeout_ms for the socket each time. */
+/*
+ * Files: one write(2) per message, so that the end of the last whole
+ * message is known.  A message that does not go in whole is cut off again
+ * (the file stays readable to its end), its records and every later one
+ * are dropped and counted, and the cause is logged at once; a reopened
+ * file (SIGHUP) is tried again.
+ */
+static void
+file_send(struct transport *t, const uint8_t *msg, size_t len,
+    uint32_t records)
+{
+	size_t done;
+	int err;
+
+	if (t->file_dead) {
+		count_dropped(t, records);
+		return;
+	}
+	if ((err = wfile_write(&t->file, msg, len, &done)) == 0) {
+		wfile_commit(&t->file, len);
+		count_sent(t, len, records);
+		return;
+	}
+	wfile_cut(&t->file, 0);
+	count_dropped(t, records);
+	t->file_dead = true;
+	log_warnx("%s: write failed (%s); the file ends with the last whole "
+	    "message, later records are counted as dropped", t->name,
+	    strerror(err));
+}
+
+/* Write everything, waiting at most timeout_ms for the socket each time;
+ * *done (may be NULL) gets the bytes written, also on failure. */
 static int
-write_all(int fd, const uint8_t *p, size_t len, int timeout_ms)
+write_all(int fd, const uint8_t *p, size_t len, int timeout_ms, size_t *done)
 {
 	struct pollfd pfd = { fd, POLLOUT, 0 };
 	ssize_t n;
 
+	if (done != NULL)
+		*done = 0;
 	while (len > 0) {
 		n = send(fd, p, len, MSG_NOSIGNAL);
 		if (n > 0) {
 			p += n;
 			len -= (size_t)n;
+			if (done != NULL)
+				*done += (size_t)n;
 			continue;
 		}
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
 		    errno != EINTR)
 			return -1;
-		if (poll(&pfd, 1, timeout_ms) <= 0)
+		if ((n = poll(&pfd, 1, timeout_ms)) <= 0) {
+			if (n == 0)
+				errno = ETIMEDOUT;	/* a hung collector */
 			return -1;
+		}
 	}
 	return 0;
 }
@@ -163,17 +226,110 @@ peer_closed(int fd)
 	return recv(fd, &c, 1, MSG_DONTWAIT | MSG_PEEK) <= 0;
 }
 
+/* Bytes written but not yet acknowledged by the collector's host (the
+ * kernel's send queue); 0 when unknown. */
+static uint64_t
+kernel_outq(int fd)
+{
+	int n = 0;
+
+	if (fd < 0 || ioctl(fd, SIOCOUTQ, &n) != 0 || n < 0)
+		return 0;
+	return (uint64_t)n;
+}
+
+/* TCP thread: a message went into the socket whole. */
+static void
+infl_push(struct transport *t, size_t len, uint32_t records)
+{
+	struct inflight *n;
+	size_t i, cap;
+
+	t->stream_written += len;
+	if (t->infl_n == t->infl_cap) {
+		cap = t->infl_cap ? 2 * t->infl_cap : 256;
+		if ((n = malloc(cap * sizeof(*n))) == NULL) {
+			/* Cannot follow it: call it acknowledged. */
+			count_sent(t, len, records);
+			return;
+		}
+		for (i = 0; i < t->infl_n; i++)
+			n[i] = t->infl[(t->infl_head + i) % t->infl_cap];
+		free(t->infl);
+		t->infl = n;
+		t->infl_cap = cap;
+		t->infl_head = 0;
+	}
+	t->infl[(t->infl_head + t->infl_n++) % t->infl_cap] =
+	    (struct inflight){ t->stream_written, (uint32_t)len, records };
+}
+
+/*
+ * Count as sent the messages the collector's host acknowledged (their end
+ * at or below written - SIOCOUTQ); publish what the kernel still holds.
+ * Returns the records of the others.
+ */
+static uint64_t
+infl_update(struct transport *t)
+{
+	uint64_t outq = kernel_outq(t->fd), acked, recs = 0;
+	size_t i;
+
+	acked = t->stream_written > outq ? t->stream_written - outq : 0;
+	while (t->infl_n > 0 && t->infl[t->infl_head].end <= acked) {
+		count_sent(t, t->infl[t->infl_head].len,
+		    t->infl[t->infl_head].records);
+		t->infl_head = (t->infl_head + 1) % t->infl_cap;
+		t->infl_n--;
+	}
+	for (i = 0; i < t->infl_n; i++)
+		recs += t->infl[(t->infl_head + i) % t->infl_cap].records;
+	atomic_store(&t->k_bytes, outq);
+	atomic_store(&t->k_records, recs);
+	return recs;
+}
+
+/*
+ * The connection ends: the messages its kernel still holds unacknowledged
+ * are lost with it (a reset makes sure they are never sent), counted.
+ */
+static uint64_t
+tcp_close_conn(struct transport *t)
+{
+	struct linger lg = { 1, 0 };
+	uint64_t lost = 0;
+
+	if (t->fd < 0)
+		return 0;
+	lost = infl_update(t);
+	if (t->infl_n > 0) {
+		(void)setsockopt(t->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		atomic_fetch_add(&t->messages_dropped, t->infl_n);
+		atomic_fetch_add(&t->records_dropped, lost);
+	}
+	close(t->fd);
+	t->fd = -1;
+	t->infl_n = t->infl_head = 0;
+	t->stream_written = 0;
+	atomic_store(&t->k_bytes, 0);
+	atomic_store(&t->k_records, 0);
+	return lost;
+}
+
 static void
 tcp_disconnect(struct transport *t, const char *why)
 {
-	if (t->fd >= 0) {
-		close(t->fd);
-		t->fd = -1;
-	}
+	uint64_t lost = tcp_close_conn(t);
+
 	if (!t->down_logged) {
-		log_warnx("%s: collector lost (%s); queueing and retrying",
-		    t->name, why);
+		log_warnx("%s: collector lost (%s); %llu records it had not "
+		    "acknowledged are counted as dropped; queueing and retrying",
+		    t->name, why, (unsigned long long)lost);
 		t->down_logged = true;
+	} else if (lost > 0) {
+		log_warnx("%s: connection lost (%s); %llu records not "
+		    "acknowledged are counted as dropped", t->name, why,
+		    (unsigned long long)lost);
 	}
 }
 
@@ -221,7 +377,8 @@ tcp_thread_main(void *arg)
 	uint8_t *pre;
 	size_t pre_len;
 	struct qmsg *m;
-	int fd;
+	size_t part;
+	int fd, err;
 
 	pthread_mutex_lock(&t->mu);
 	for (;;) {
@@ -249,7 +406,7 @@ tcp_thread_main(void *arg)
 				memcpy(pre, t->preamble, pre_len);
 			pthread_mutex_unlock(&t->mu);
 			if (pre_len != 0 && (pre == NULL ||
-			    write_all(fd, pre, pre_len, SEND_TIMEOUT_MS) != 0)) {
+			    write_all(fd, pre, pre_len, SEND_TIMEOUT_MS, NULL) != 0)) {
 				free(pre);
 				close(fd);
 				pthread_mutex_lock(&t->mu);
@@ -259,6 +416,7 @@ tcp_thread_main(void *arg)
 			free(pre);
 			pthread_mutex_lock(&t->mu);
 			t->fd = fd;
+			t->stream_written = pre_len;
 			backoff = BACKOFF_MIN_MS;
 			atomic_fetch_add(&t->connects, 1);
 			if (t->down_logged) {
@@ -268,6 +426,7 @@ tcp_thread_main(void *arg)
 			continue;
 		}
 		if ((m = t->head) == NULL) {
+			(void)infl_update(t);
 			wait_locked(t, 200);
 			continue;
 		}
@@ -278,9 +437,16 @@ tcp_thread_main(void *arg)
 			tcp_disconnect(t, "closed by the collector");
 			continue;
 		}
-		if (write_all(t->fd, m->data, m->len, SEND_TIMEOUT_MS) != 0) {
+		if (write_all(t->fd, m->data, m->len, SEND_TIMEOUT_MS,
+		    &part) != 0) {
+			err = errno;
 			pthread_mutex_lock(&t->mu);
-			tcp_disconnect(t, strerror(errno));
+			/* Its bytes are in the stream (they hold no whole
+			 * record); the message stays queued for the next
+			 * connection. */
+			t->stream_written += part;
+			tcp_disconnect(t, err != 0 ? strerror(err) :
+			    "no progress for 5 s");
 			continue;
 		}
 		pthread_mutex_lock(&t->mu);
@@ -288,7 +454,11 @@ tcp_thread_main(void *arg)
 		if (t->head == NULL)
 			t->tail = NULL;
 		t->queued_bytes -= m->len;
-		count_sent(t, m->len, m->records);
+		atomic_store(&t->q_bytes, t->queued_bytes);
+		atomic_fetch_sub(&t->q_records, m->records);
+		/* Sent once the collector's host acknowledges it. */
+		infl_push(t, m->len, m->records);
+		(void)infl_update(t);
 		free(m);
 	}
 	/* Whatever could not be sent before the deadline is counted. */
@@ -299,11 +469,18 @@ tcp_thread_main(void *arg)
 	}
 	t->tail = NULL;
 	t->queued_bytes = 0;
+	atomic_store(&t->q_bytes, 0);
+	atomic_store(&t->q_records, 0);
 	pthread_mutex_unlock(&t->mu);
-	if (t->fd >= 0) {
-		close(t->fd);
-		t->fd = -1;
-	}
+	/* What is written is delivered once acknowledged: wait for that
+	 * within the deadline; the rest is counted (tcp_close_conn()). */
+	while (t->fd >= 0 && infl_update(t) + t->infl_n > 0 &&
+	    monotime_ms() < t->stop_deadline_ms && !peer_closed(t->fd))
+		(void)poll(NULL, 0, 10);
+	if (t->fd >= 0 && tcp_close_conn(t) > 0)
+		log_warnx("%s: closing with records the collector had not "
+		    "acknowledged; counted as dropped", t->name);
+	free(t->infl);
 	return NULL;
 }
 
@@ -456,12 +633,13 @@ transport_open(const struct transport_conf *conf, char *errbuf, size_t errlen)
 		break;
 	case TRANSPORT_FILE:
 		snprintf(t->name, sizeof(t->name), "file://%s", conf->path);
+		t->is_file = true;
+		rc = 0;
 		if (strcmp(conf->path, "-") == 0)
-			t->fp = stdout;
-		else if ((t->fp = fopen(conf->path, "wb")) == NULL)
+			wfile_use(&t->file, STDOUT_FILENO);
+		else if ((rc = wfile_open(&t->file, conf->path, O_TRUNC)) != 0)
 			snprintf(errbuf, errlen, "cannot open %s: %s", conf->path,
 			    strerror(errno));
-		rc = t->fp != NULL ? 0 : -1;
 		break;
 	}
 	if (rc != 0) {
@@ -505,10 +683,7 @@ transport_send(struct transport *t, const uint8_t *msg, size_t len,
 		}
 		return;
 	case TRANSPORT_FILE:
-		if (fwrite(msg, 1, len, t->fp) == len)
-			count_sent(t, len, records);
-		else
-			count_dropped(t, records);
+		file_send(t, msg, len, records);
 		return;
 	case TRANSPORT_TCP:
 		break;
@@ -530,6 +705,8 @@ transport_send(struct transport *t, const uint8_t *msg, size_t len,
 		t->head = m;
 	t->tail = m;
 	t->queued_bytes += len;
+	atomic_store(&t->q_bytes, t->queued_bytes);
+	atomic_fetch_add(&t->q_records, records);
 	pthread_cond_signal(&t->cv);
 	pthread_mutex_unlock(&t->mu);
 }
@@ -556,19 +733,22 @@ transport_set_preamble(struct transport *t, const uint8_t *buf, size_t len)
 int
 transport_reopen(struct transport *t, char *errbuf, size_t errlen)
 {
-	FILE *fp;
+	struct wfile w;
 
-	if (t->conf.kind != TRANSPORT_FILE || t->fp == stdout)
+	if (t->conf.kind != TRANSPORT_FILE || t->file.fd == STDOUT_FILENO)
 		return 0;
-	if ((fp = fopen(t->conf.path, "ab")) == NULL) {
+	if (wfile_open(&w, t->conf.path, O_APPEND) != 0) {
 		snprintf(errbuf, errlen, "cannot reopen %s: %s (still writing to "
 		    "the old file)", t->conf.path, strerror(errno));
 		return -1;
 	}
-	if (fclose(t->fp) != 0)
+	if (wfile_close(&t->file) != 0)
 		snprintf(errbuf, errlen, "closing the old %s: %s", t->conf.path,
 		    strerror(errno));
-	t->fp = fp;
+	t->file = w;
+	if (t->file_dead)
+		log_warnx("%s: writing again in the reopened file", t->name);
+	t->file_dead = false;
 	return 1;
 }
 
@@ -593,6 +773,15 @@ transport_stats(struct transport *t, struct transport_stats *out)
 	out->records_dropped = atomic_load(&t->records_dropped);
 	out->messages_dropped = atomic_load(&t->messages_dropped);
 	out->connects = atomic_load(&t->connects);
+}
+
+void
+transport_backlog(struct transport *t, struct transport_backlog *out)
+{
+	out->queued_records = atomic_load(&t->q_records);
+	out->queued_bytes = atomic_load(&t->q_bytes);
+	out->kernel_records = atomic_load(&t->k_records);
+	out->kernel_bytes = atomic_load(&t->k_bytes);
 }
 
 int
@@ -624,14 +813,14 @@ transport_close(struct transport *t, unsigned wait_ms,
 		pthread_mutex_destroy(&t->mu);
 		pthread_cond_destroy(&t->cv);
 	}
-	if (t->fp != NULL) {
-		if (fflush(t->fp) != 0 || ferror(t->fp)) {
+	if (t->is_file) {
+		if (t->file_dead) {
 			if (errbuf != NULL)
-				snprintf(errbuf, errlen, "%s: %s", t->name,
-				    strerror(errno));
+				snprintf(errbuf, errlen, "%s: a write failed; the "
+				    "file holds the messages before it", t->name);
 			rc = -1;
 		}
-		if (t->fp != stdout && fclose(t->fp) != 0 && rc == 0) {
+		if (wfile_close(&t->file) != 0 && rc == 0) {
 			if (errbuf != NULL)
 				snprintf(errbuf, errlen, "%s: %s", t->name,
 				    strerror(errno));

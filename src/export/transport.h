@@ -10,7 +10,10 @@
  *    with backoff, and sends the preamble (templates) first on every new
  *    connection.  Messages that do not fit in the queue, or are still
  *    queued when the transport closes, are dropped and counted.
- *  - file: written in order.
+ *  - file: written in order, one write(2) a message; on a failed write the
+ *    file is cut back to the end of the last whole message (it stays
+ *    readable), the cause is logged at once, and that message and every
+ *    later one are dropped and counted (until a reopen).
  * Counters are safe to read from any thread.
  */
 #ifndef STREAMPROBE_TRANSPORT_H
@@ -68,6 +71,16 @@ int transport_reopen(struct transport *t, char *errbuf, size_t errlen);
 size_t transport_mtu(const struct transport *t);
 int transport_is_stream(const struct transport *t);
 void transport_stats(struct transport *t, struct transport_stats *out);
+/*
+ * TCP backlog (any thread): records and bytes in our queue, and written to
+ * the socket but not yet acknowledged by the collector's host (SIOCOUTQ,
+ * as of the sending thread's last look).  0 for other transports.
+ */
+struct transport_backlog {
+	uint64_t	queued_records, queued_bytes;
+	uint64_t	kernel_records, kernel_bytes;
+};
+void transport_backlog(struct transport *t, struct transport_backlog *out);
 /*
  * Flush and close; TCP waits at most wait_ms for its queue to drain, and
  * what is still queued then is dropped and counted.  *final (may be NULL)

@@ -31,7 +31,7 @@ flowext_register(struct flowext *x, const struct flowext_client *c,
 	const struct flowext_hooks *h = &c->hooks;
 	const char *name = c->name != NULL ? c->name : "?";
 	bool state_hooks = h->first_packet || h->packet || h->flow_end ||
-	    h->fill || h->release;
+	    h->fill || h->release || h->shed;
 
 	if (x->frozen) {
 		snprintf(errbuf, errlen, "flow extension %s: registered after "
@@ -48,7 +48,7 @@ flowext_register(struct flowext *x, const struct flowext_client *c,
 		return -1;
 	}
 	if (c->size == 0 && (h->first_packet || h->packet || h->flow_end ||
-	    h->release)) {
+	    h->release || h->shed)) {
 		snprintf(errbuf, errlen, "flow extension %s: hooks on per-flow "
 		    "state but no state (size 0)", name);
 		return -1;
@@ -143,6 +143,42 @@ flowext_release(const struct flowext *x, const struct flow *f)
 		if (x->c[i].hooks.release != NULL)
 			x->c[i].hooks.release(x->c[i].arg,
 			    flowext_state(x, (int)i, f));
+}
+
+bool
+flowext_shed(const struct flowext *x, const struct flow *f)
+{
+	bool any = false;
+	unsigned i;
+
+	for (i = 0; i < x->n; i++)
+		if (x->c[i].hooks.shed != NULL)
+			any |= x->c[i].hooks.shed(x->c[i].arg,
+			    flowext_state(x, (int)i, f));
+	return any;
+}
+
+size_t
+flowext_mem_bytes(const struct flowext *x)
+{
+	size_t n = 0;
+	unsigned i;
+
+	for (i = 0; i < x->n; i++)
+		if (x->c[i].hooks.mem_bytes != NULL)
+			n += x->c[i].hooks.mem_bytes(x->c[i].arg);
+	return n;
+}
+
+size_t
+flowext_mem_per_flow(const struct flowext *x)
+{
+	size_t n = 0;
+	unsigned i;
+
+	for (i = 0; i < x->n; i++)
+		n += x->c[i].mem_per_flow;
+	return n;
 }
 
 void

@@ -30,6 +30,10 @@
  *	release			whoever holds the record last, once: the export
  *				thread after export, or the metering thread when
  *				the record is dropped.
+ *	shed, mem_bytes		metering thread, the memory budget (meter.c):
+ *				mem_bytes is what the client holds outside the
+ *				records now (a running count, O(1)); shed gives
+ *				up a cached flow's state early, as at its end.
  *
  * Threads: extension state crosses from the meter to the export stage by
  * copy (memcpy of flow + extensions into the ring).  It must be plain
@@ -72,6 +76,11 @@ struct flowext_hooks {
 	void		(*flow_end)(void *arg, void *state);
 	void		(*fill)(void *arg, const void *state, void *scratch);
 	void		(*release)(void *arg, void *state);
+	/* Memory budget (metering thread): shed releases what the state
+	 * holds outside the record now (true if it held something);
+	 * mem_bytes is what the client holds for cached flows, O(1). */
+	bool		(*shed)(void *arg, void *state);
+	size_t		(*mem_bytes)(void *arg);
 };
 
 struct flowext_client {
@@ -79,6 +88,8 @@ struct flowext_client {
 	size_t			 size;		/* per-flow state, bytes */
 	size_t			 align;		/* power of two <= 8 */
 	size_t			 fill_size;	/* export-thread scratch */
+	size_t			 mem_per_flow;	/* typical bytes held outside
+						 * the record (default budget) */
 	struct flowext_hooks	 hooks;
 	void			*arg;		/* the hooks' first argument */
 };
@@ -154,5 +165,11 @@ void flowext_flow_end(const struct flowext *x, const struct flow *f);
 /* Export thread: every client's fill into its scratch. */
 void flowext_fill(const struct flowext *x, const struct flow *f);
 void flowext_release(const struct flowext *x, const struct flow *f);
+/* Memory budget: every client's shed hook; true if any released state. */
+bool flowext_shed(const struct flowext *x, const struct flow *f);
+/* Bytes the clients hold outside the records (sum of mem_bytes). */
+size_t flowext_mem_bytes(const struct flowext *x);
+/* Sum of the clients' mem_per_flow. */
+size_t flowext_mem_per_flow(const struct flowext *x);
 
 #endif

@@ -8,6 +8,8 @@
  *	flowtab_expire_active()		creation-order active expiry (live)
  *	flowtab_tcp_check_end()		FIN/FIN or RST: move to the closing list
  *	flowtab_flush()			end everything, creation order
+ *	flowtab_shed_next(), flowtab_evict()	memory budget
+ *	flowtab_trim()			give free entries' pages back
  *	flowtab_stats(), flowtab_bytes_per_flow()
  *
  * Entries live in one anonymous mapping reserved for max_flows entries at
@@ -38,6 +40,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "decode.h"
 #include "flowtab.h"
@@ -74,6 +77,11 @@ struct flowtab {
 	uint32_t		 lru_head, lru_tail;
 	uint32_t		 closing_head, closing_tail;
 	uint32_t		 fifo_head, fifo_tail;
+	/* Shedding cursor: flows before it in creation order were visited;
+	 * NIL and !shed_past_tail: start at the head. */
+	uint32_t		 shed_cur;
+	bool			 shed_past_tail;
+	bool			 evict_memory;	/* flowtab_evict() running */
 	uint64_t		 closing_ms;	/* min(linger, idle timeout) */
 	uint64_t		 seed;
 	struct flowtab_stats	 stats;
@@ -242,8 +250,12 @@ closing_touch(struct flowtab *ft, uint32_t idx, struct ft_links *l)
 }
 
 static void
-fifo_unlink(struct flowtab *ft, struct ft_links *l)
+fifo_unlink(struct flowtab *ft, uint32_t idx, struct ft_links *l)
 {
+	if (ft->shed_cur == idx) {
+		ft->shed_cur = l->fifo_next;
+		ft->shed_past_tail = l->fifo_next == NIL;
+	}
 	if (l->fifo_prev != NIL)
 		entry_links(ft, l->fifo_prev)->fifo_next = l->fifo_next;
 	else
@@ -264,6 +276,10 @@ fifo_push_tail(struct flowtab *ft, uint32_t idx, struct ft_links *l)
 	else
 		ft->fifo_head = idx;
 	ft->fifo_tail = idx;
+	if (ft->shed_past_tail) {
+		ft->shed_cur = idx;
+		ft->shed_past_tail = false;
+	}
 }
 
 static void
@@ -290,7 +306,7 @@ entry_expire(struct flowtab *ft, uint32_t idx, enum flow_end_reason reason)
 		closing_unlink(ft, l);
 	else
 		lru_unlink(ft, l);
-	fifo_unlink(ft, l);
+	fifo_unlink(ft, idx, l);
 	l->hnext = ft->free_head;
 	ft->free_head = idx;
 	ft->stats.active--;
@@ -305,12 +321,24 @@ entry_expire(struct flowtab *ft, uint32_t idx, enum flow_end_reason reason)
 		ft->stats.ended_tcp++;
 		break;
 	case FLOW_END_LACK_OF_RESOURCES:
-		ft->stats.evicted++;
+		if (ft->evict_memory)
+			ft->stats.evicted_memory++;
+		else
+			ft->stats.evicted++;
 		break;
 	default:
 		ft->stats.flushed++;
 		break;
 	}
+}
+
+static void
+evict_one(struct flowtab *ft)
+{
+	if (ft->closing_head != NIL)
+		entry_expire(ft, ft->closing_head, FLOW_END_OF_FLOW);
+	else
+		entry_expire(ft, ft->lru_tail, FLOW_END_LACK_OF_RESOURCES);
 }
 
 static uint32_t
@@ -329,10 +357,7 @@ entry_alloc(struct flowtab *ft)
 	 * Full: make room by ending the oldest closing flow, which is finished
 	 * anyway, else the least recently used one.
 	 */
-	if (ft->closing_head != NIL)
-		entry_expire(ft, ft->closing_head, FLOW_END_OF_FLOW);
-	else
-		entry_expire(ft, ft->lru_tail, FLOW_END_LACK_OF_RESOURCES);
+	evict_one(ft);
 	idx = ft->free_head;
 	ft->free_head = entry_links(ft, idx)->hnext;
 	return idx;
@@ -512,7 +537,135 @@ flowtab_stats(const struct flowtab *ft)
 }
 
 size_t
+flowtab_entry_bytes(const struct flowtab *ft)
+{
+	return ft->entry_size;
+}
+
+size_t
+flowtab_index_bytes(const struct flowtab *ft)
+{
+	return ((size_t)ft->bucket_mask + 1) * sizeof(ft->buckets[0]);
+}
+
+size_t
+flowtab_mem_bytes(const struct flowtab *ft)
+{
+	return flowtab_index_bytes(ft) + (size_t)ft->stats.active *
+	    ft->entry_size;
+}
+
+size_t
 flowtab_bytes_per_flow(const struct flowtab *ft)
 {
-	return ft->entry_size + sizeof(ft->buckets[0]);
+	return ft->entry_size + (flowtab_index_bytes(ft) +
+	    ft->conf.max_flows - 1) / ft->conf.max_flows;
+}
+
+struct flow *
+flowtab_shed_next(struct flowtab *ft)
+{
+	uint32_t idx;
+
+	if (ft->shed_past_tail)
+		return NULL;
+	idx = ft->shed_cur != NIL ? ft->shed_cur : ft->fifo_head;
+	if (idx == NIL)
+		return NULL;
+	ft->shed_cur = entry_links(ft, idx)->fifo_next;
+	ft->shed_past_tail = ft->shed_cur == NIL;
+	return entry_flow(ft, idx);
+}
+
+bool
+flowtab_evict(struct flowtab *ft)
+{
+	if (ft->fifo_head == NIL)
+		return false;
+	ft->evict_memory = true;	/* counted as memory, not table full */
+	evict_one(ft);
+	ft->evict_memory = false;
+	return true;
+}
+
+size_t
+flowtab_slack_bytes(const struct flowtab *ft)
+{
+	return (size_t)(ft->pool_used - 1 - ft->stats.active) * ft->entry_size;
+}
+
+/* Move a cached flow from entry from to the free entry to; relink. */
+static void
+entry_move(struct flowtab *ft, uint32_t from, uint32_t to)
+{
+	struct ft_links *l;
+	uint32_t *pp;
+
+	memcpy(entry_links(ft, to), entry_links(ft, from), ft->entry_size);
+	l = entry_links(ft, to);
+	pp = &ft->buckets[l->hash & ft->bucket_mask];
+	while (*pp != from)
+		pp = &entry_links(ft, *pp)->hnext;
+	*pp = to;
+	if (l->lru_prev != NIL)
+		entry_links(ft, l->lru_prev)->lru_next = to;
+	else if (l->closing)
+		ft->closing_head = to;
+	else
+		ft->lru_head = to;
+	if (l->lru_next != NIL)
+		entry_links(ft, l->lru_next)->lru_prev = to;
+	else if (l->closing)
+		ft->closing_tail = to;
+	else
+		ft->lru_tail = to;
+	if (l->fifo_prev != NIL)
+		entry_links(ft, l->fifo_prev)->fifo_next = to;
+	else
+		ft->fifo_head = to;
+	if (l->fifo_next != NIL)
+		entry_links(ft, l->fifo_next)->fifo_prev = to;
+	else
+		ft->fifo_tail = to;
+	if (ft->shed_cur == from)
+		ft->shed_cur = to;
+}
+
+static size_t
+page_up(size_t n, size_t page)
+{
+	return (n + page - 1) / page * page;
+}
+
+size_t
+flowtab_trim(struct flowtab *ft)
+{
+	uint32_t top = ft->pool_used, want = ft->stats.active + 1, lo, hi, i;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), keep, end;
+	uint8_t *used;
+
+	if (top <= want)
+		return 0;
+	/* One byte per entry ever handed out, for the length of the trim. */
+	if ((used = calloc(top, 1)) == NULL)
+		return 0;
+	for (i = ft->fifo_head; i != NIL; i = entry_links(ft, i)->fifo_next)
+		used[i] = 1;
+	for (hi = want, lo = 1; hi < top; hi++) {
+		if (!used[hi])
+			continue;
+		while (used[lo])
+			lo++;
+		entry_move(ft, hi, lo);
+		used[lo] = 1;
+	}
+	free(used);
+	ft->pool_used = want;
+	ft->free_head = NIL;
+	keep = page_up((size_t)want * ft->entry_size, page);
+	end = page_up((size_t)top * ft->entry_size, page);
+	if (end <= keep)
+		return 0;
+	madvise(ft->pool + keep, end - keep, MADV_DONTNEED);
+	return end - keep;
 }

@@ -61,7 +61,8 @@ struct flowtab_stats {
 	uint64_t	created;
 	uint64_t	expired_idle;
 	uint64_t	expired_active;
-	uint64_t	evicted;	/* lack of resources */
+	uint64_t	evicted;	/* lack of resources: table full */
+	uint64_t	evicted_memory;	/* lack of resources: memory budget */
 	uint64_t	flushed;
 	uint64_t	ended_tcp;	/* FLOW_END_OF_FLOW, flush included */
 	uint32_t	active;
@@ -113,7 +114,40 @@ void flowtab_flush(struct flowtab *ft, enum flow_end_reason reason);
 
 const struct flowtab_stats *flowtab_stats(const struct flowtab *ft);
 
-/* Bytes of memory one cached flow costs (record, links, ext, index). */
+/*
+ * Bytes of memory one cached flow costs in the table: its entry (links,
+ * record, ext) plus its share of the hash index at a full table.
+ */
 size_t flowtab_bytes_per_flow(const struct flowtab *ft);
+/* One entry (links, record, ext), and the hash index (fixed). */
+size_t flowtab_entry_bytes(const struct flowtab *ft);
+size_t flowtab_index_bytes(const struct flowtab *ft);
+
+/* Memory the table holds now: the index plus the cached entries; O(1). */
+size_t flowtab_mem_bytes(const struct flowtab *ft);
+
+/*
+ * Memory budget.  flowtab_shed_next() walks the cached flows once each,
+ * oldest created first, across calls (a cursor kept by the table; flows
+ * created later are visited later): the next flow not yet visited, or
+ * NULL when every cached flow was.  flowtab_evict() ends one flow for
+ * lack of memory as a full table would (the oldest closing flow with
+ * FLOW_END_OF_FLOW, else the least recently used one with
+ * FLOW_END_LACK_OF_RESOURCES, counted in evicted_memory); false when the
+ * table is empty.
+ */
+struct flow *flowtab_shed_next(struct flowtab *ft);
+bool flowtab_evict(struct flowtab *ft);
+
+/*
+ * Entries handed out but free now (their pages stay committed until a
+ * trim), and the trim: move the cached flows into the lowest entries (by
+ * copy; the ext state must not point into itself) and give the pages
+ * above them back to the kernel (MADV_DONTNEED).  Returns the bytes given
+ * back.  O(entries ever handed out): call it after an expiry wave, never
+ * per packet; no struct flow pointer survives it.
+ */
+size_t flowtab_slack_bytes(const struct flowtab *ft);
+size_t flowtab_trim(struct flowtab *ft);
 
 #endif

@@ -10,8 +10,32 @@
  * When the ring is full, file input waits (nothing is lost, nothing to
  * stall) and live capture counts a drop; the final flush (end of input,
  * SIGTERM) always waits for the export stage.
+ *
+ * Memory budget.  The meter keeps the bytes that cached flows hold: the
+ * flow table's (hash index, fixed, plus one entry per cached flow:
+ * links, record, extension state) and the extensions' outside the
+ * records (DPI: nDPI flow structs in use, nDPI's own allocations counted
+ * through its allocation wrappers, result strings; dpi_mem_bytes()).
+ * Both are running counts, so the check after each packet is O(1).  Over
+ * the budget, the oldest flows still in DPI give it up first, as if they
+ * ended there (counted: flows_lost_dpi); when no flow holds DPI state,
+ * the least recently used flow is exported early with flowEndReason 5
+ * (counted: flows_evicted_memory).  The shedding cursor visits each flow
+ * once, so that loop is O(1) amortised.  Default budget (max-memory 0):
+ * index + max_flows x (entry + the extensions' mem_per_flow) + 64 MiB,
+ * i.e. a full table with every flow in DPI; then --max-flows stays the
+ * binding limit.
+ * Not in the budget (fixed, measured in README "Memory"): nDPI's
+ * detection module, the export ring, libraries.
+ *
+ * Giving memory back: after an expiry wave (free table entries at least
+ * TRIM_MIN_BYTES and as many as cached ones) the table is compacted and
+ * its free pages returned (flowtab_trim), and malloc_trim(0) returns
+ * what nDPI freed; nDPI flow structs come from slabs that are unmapped
+ * when empty (dpi.c).  Never per packet.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE	/* malloc_trim */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +62,13 @@
 #define POLL_FLOWS_MS		100
 #define POLL_EMPTY_MS		500
 #define FLUSH_STALL_MS		5000	/* shutdown: export stage stuck */
+#define TRIM_MIN_BYTES		((size_t)16 << 20)
+/* The default budget's room beyond max_flows typical flows: a small
+ * table of TLS flows (nDPI holds ~3 KB each while it detects them) must
+ * not lose DPI to a budget nobody set. */
+#define AUTO_SLACK		((uint64_t)64 << 20)
+/* The smallest budget: the index plus this many flows in DPI. */
+#define BUDGET_MIN_FLOWS	1024
 
 struct meter_counters {
 	uint64_t	packets_read;
@@ -45,6 +76,8 @@ struct meter_counters {
 	uint64_t	packets_skipped[DECODE_RESULT_COUNT];
 	uint64_t	flows_expired;
 	uint64_t	flows_dropped_queue;
+	uint64_t	flows_lost_dpi;
+	uint64_t	mem_trimmed;
 };
 
 struct meter {
@@ -57,6 +90,10 @@ struct meter {
 	bool			 tcp_end;
 	uint64_t		 tick_ms;
 	uint64_t		 scan_tick_ms;
+	uint64_t		 mem_budget;
+	uint64_t		 mem_used;
+	uint64_t		 mem_peak, mem_peak_ext;
+	uint32_t		 mem_peak_flows;
 	struct meter_counters	 cnt;
 	/* Once per flow. */
 	struct ring		*ring;
@@ -145,6 +182,7 @@ meter_create(const struct meter_conf *conf, char *errbuf, size_t errlen)
 {
 	struct flowtab_conf fc;
 	struct meter *m;
+	uint64_t min;
 
 	if ((m = calloc(1, sizeof(*m))) == NULL) {
 		snprintf(errbuf, errlen, "out of memory");
@@ -173,6 +211,27 @@ meter_create(const struct meter_conf *conf, char *errbuf, size_t errlen)
 		goto fail;
 	}
 	m->snap.bytes_per_flow = flowtab_bytes_per_flow(m->ft);
+	m->snap.index_bytes = flowtab_index_bytes(m->ft);
+	m->snap.entry_bytes = flowtab_entry_bytes(m->ft);
+	min = flowtab_index_bytes(m->ft) + (uint64_t)BUDGET_MIN_FLOWS *
+	    (flowtab_entry_bytes(m->ft) + flowext_mem_per_flow(conf->ext));
+	m->mem_budget = conf->max_memory;
+	if (m->mem_budget == 0) {
+		m->mem_budget = flowtab_index_bytes(m->ft) +
+		    (uint64_t)conf->max_flows * (flowtab_entry_bytes(m->ft) +
+		    flowext_mem_per_flow(conf->ext)) + AUTO_SLACK;
+		m->snap.mem_budget_auto = true;
+	} else if (m->mem_budget < min) {
+		snprintf(errbuf, errlen, "--max-memory %llu is too small: the "
+		    "flow index for --max-flows %u takes %zu bytes, and %d flows "
+		    "in DPI %llu more (give at least %llu, or lower --max-flows)",
+		    (unsigned long long)conf->max_memory, conf->max_flows,
+		    flowtab_index_bytes(m->ft), BUDGET_MIN_FLOWS,
+		    (unsigned long long)(min - flowtab_index_bytes(m->ft)),
+		    (unsigned long long)min);
+		goto fail;
+	}
+	m->snap.mem_budget = m->mem_budget;
 	return m;
 fail:
 	meter_destroy(m);
@@ -199,6 +258,62 @@ struct ring *
 meter_ring(struct meter *m)
 {
 	return m->ring;
+}
+
+static inline uint64_t
+mem_now(const struct meter *m)
+{
+	return flowtab_mem_bytes(m->ft) + flowext_mem_bytes(m->ext);
+}
+
+/*
+ * After each packet: over the budget, shed DPI (oldest flows first), then
+ * evict; keep the peak.  See "Memory budget" above.
+ */
+static inline void
+mem_check(struct meter *m)
+{
+	struct flow *f;
+	uint64_t mem = mem_now(m);
+
+	while (mem > m->mem_budget) {
+		if ((f = flowtab_shed_next(m->ft)) != NULL) {
+			if (flowext_shed(m->ext, f)) {
+				m->cnt.flows_lost_dpi++;
+				mem = mem_now(m);
+			}
+			continue;
+		}
+		if (!flowtab_evict(m->ft))
+			break;
+		mem = mem_now(m);
+	}
+	m->mem_used = mem;
+	if (mem > m->mem_peak) {
+		m->mem_peak = mem;
+		m->mem_peak_ext = mem - flowtab_mem_bytes(m->ft);
+		m->mem_peak_flows = flowtab_stats(m->ft)->active;
+	}
+}
+
+/*
+ * After expiry: give back what an expiry wave freed (force: at the end,
+ * whatever is free).  Not per packet: it moves flows and walks the heap.
+ */
+static void
+mem_trim(struct meter *m, bool force)
+{
+	size_t slack = flowtab_slack_bytes(m->ft);
+
+	m->mem_used = mem_now(m);	/* flows may have ended since */
+	if (!force && (slack < TRIM_MIN_BYTES || slack <
+	    (size_t)flowtab_stats(m->ft)->active * flowtab_entry_bytes(m->ft)))
+		return;
+	m->cnt.mem_trimmed += flowtab_trim(m->ft);
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+	m->mem_used = mem_now(m);
 }
 
 void
@@ -241,12 +356,16 @@ meter_packet(void *arg, const struct cap_pkt *h, const uint8_t *frame)
 	if (m->tcp_end && (pv.tcp_flags & (TCP_FLAG_FIN | TCP_FLAG_RST)) &&
 	    pv.protocol == 6)
 		flowtab_tcp_check_end(m->ft, f);
+	/* f may be evicted from here on. */
+	mem_check(m);
 	if (t - m->scan_tick_ms >= IDLE_SCAN_MS) {
 		m->scan_tick_ms = t;
 		/* Live: the wall-clock pass between reads does this job
 		 * within the ring's room. */
-		if (!m->live)
+		if (!m->live) {
 			flowtab_expire_idle(m->ft, t, IDLE_SCAN_BUDGET);
+			mem_trim(m, false);
+		}
 	}
 }
 
@@ -295,6 +414,7 @@ meter_between_reads(struct meter *m, bool quiet)
 	if (wall < m->tick_ms)
 		wall = m->tick_ms;
 	live_expire(m, wall, quiet);
+	mem_trim(m, false);
 	capture_set_wait(m->cap, flowtab_stats(m->ft)->active > 0 ?
 	    POLL_FLOWS_MS : POLL_EMPTY_MS);
 	now = monotime_ms();
@@ -311,6 +431,7 @@ meter_finish(struct meter *m)
 	meter_publish(m, true);
 	m->final_flush = true;
 	flowtab_flush(m->ft, FLOW_END_FORCED);
+	mem_trim(m, true);
 	meter_publish(m, true);
 }
 
@@ -350,6 +471,13 @@ meter_publish(struct meter *m, bool capture)
 	PUT(flows_evicted, fs->evicted);
 	PUT(flows_flushed, fs->flushed);
 	PUT(flows_tcp_end, fs->ended_tcp);
+	PUT(flows_evicted_memory, fs->evicted_memory);
+	PUT(flows_lost_dpi, m->cnt.flows_lost_dpi);
+	PUT(mem_used, m->mem_used);
+	PUT(mem_peak, m->mem_peak);
+	PUT(mem_peak_ext, m->mem_peak_ext);
+	PUT(mem_peak_flows, m->mem_peak_flows);
+	PUT(mem_trimmed, m->cnt.mem_trimmed);
 	PUT(flows_cached, fs->active);
 	PUT(flows_peak, fs->peak_active);
 	if (!capture || m->cap == NULL)

@@ -39,6 +39,9 @@ struct wake;
 struct meter_conf {
 	const struct flowext	*ext;		/* per-flow extension layout */
 	uint32_t		 max_flows;
+	/* Memory budget for the flow table and the extensions' state (DPI);
+	 * 0: meter_default_memory().  See meter.c, "Memory budget". */
+	uint64_t		 max_memory;
 	uint64_t		 idle_timeout_ms;
 	uint64_t		 active_timeout_ms;
 	bool			 tcp_end;
@@ -65,6 +68,8 @@ struct meter_snapshot {
 	_Atomic uint64_t	flows_evicted;
 	_Atomic uint64_t	flows_flushed;
 	_Atomic uint64_t	flows_tcp_end;
+	_Atomic uint64_t	flows_evicted_memory;	/* budget reached */
+	_Atomic uint64_t	flows_lost_dpi;		/* budget reached */
 	_Atomic uint32_t	flows_cached;
 	_Atomic uint32_t	flows_peak;
 	/* Live input: libpcap's counters. */
@@ -73,7 +78,19 @@ struct meter_snapshot {
 	/* Files: bytes read and in all (total 0: unknown). */
 	_Atomic uint64_t	input_done;
 	_Atomic uint64_t	input_total;
-	size_t			bytes_per_flow;		/* constant */
+	/* Memory (bytes): flow table and extension state, now and at its
+	 * peak (with the flows cached then and the extensions' share). */
+	_Atomic uint64_t	mem_used;
+	_Atomic uint64_t	mem_peak;
+	_Atomic uint64_t	mem_peak_ext;
+	_Atomic uint32_t	mem_peak_flows;
+	_Atomic uint64_t	mem_trimmed;		/* given back */
+	/* Constant after meter_create(). */
+	size_t			bytes_per_flow;		/* entry + index share */
+	size_t			entry_bytes;		/* flow table entry */
+	size_t			index_bytes;
+	uint64_t		mem_budget;
+	bool			mem_budget_auto;
 };
 
 struct meter;

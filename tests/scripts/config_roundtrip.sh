@@ -32,6 +32,7 @@ common=$(printf '%s\n' \
 	"splt	12" \
 	"n-dissections	7" \
 	"max-flows	5000" \
+	"max-memory	512M" \
 	"template	nfstream" \
 	"template-dir	$src_dir/templates" \
 	"template-refresh	30" \

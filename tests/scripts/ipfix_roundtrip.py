@@ -29,7 +29,8 @@ the CSV itself):
   * templates 256/257 list exactly the template file's fields for the family;
     RFC 5610 type records name and type every enterprise element before the
     templates that use it;
-  * options: the application table (261) is there; the last statistics record
+  * options: the application table (261) is there; over TCP, backlog records
+    (265) hold five integers; the last statistics record
     (260) has notSentFlowTotalCount 0, exportedFlowRecordTotalCount >= flows,
     ignoredPacketTotalCount == the summary's skipped packets; for the file
     transport (where "sent" is exact) its message/octet/record counters equal
@@ -61,6 +62,8 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 TID_V4, TID_V6, TID_STATS, TID_APPS, TID_TYPES = 256, 257, 260, 261, 263
 # The application table alternates between 261 and 264, one record a set.
 TID_APPS_ALT = 264
+# TCP only: the backlog (queued, unacknowledged) with each statistics record.
+TID_BACKLOG = 265
 VARLEN = 65535
 TYPE_SIZE = {
     "unsigned8": 1, "unsigned16": 2, "unsigned32": 4, "unsigned64": 8,
@@ -519,6 +522,11 @@ def check_stream(label, path, rows, header, tmpl, summary, is_file,
                 d = {name: v for _p, _i, name, v in flds}
                 d["_before"] = (msgs_before, octets_before, recs_before - 1)
                 stats.append(d)
+            elif tid == TID_BACKLOG:
+                vals = [v for _p, _i, _n, v in flds]
+                if "[tcp]" not in label or len(vals) != 5 or not all(
+                        re.fullmatch(r"\d+", str(v).strip()) for v in vals):
+                    errs.append("%s: bad backlog record %r" % (label, flds))
             elif tid in (TID_V4, TID_V6):
                 n_data += 1
                 fmap = {(p, i): v for p, i, _n, v in flds}

@@ -2,6 +2,7 @@
 """Minimal TCP collector for IPFIX tests: saves each connection's bytes.
 
     tcp_sink.py --dir DIR [--host 127.0.0.1] [--port N] [--port-file F]
+                [--rcvbuf BYTES]
 
 Listens on HOST:PORT (port 0 = any free port; the chosen port is written to
 --port-file once listening, so a test can wait for that file instead of
@@ -9,6 +10,10 @@ guessing).  Every accepted connection is written to DIR/conn-NNNN.part and
 renamed to DIR/conn-NNNN.ipfix when the peer closes it, so a complete file
 never looks incomplete.  Numbering continues after the files already in DIR,
 so a sink restarted on the same directory never overwrites earlier ones.
+Bytes are written to the file as they are read (no buffer in this process),
+so a sink killed with SIGKILL has saved all it read.  --rcvbuf sets the
+sockets' receive buffer (SO_RCVBUF), which bounds what the sink's kernel
+acknowledges without the sink reading it (the loss tests' bound).
 
 On SIGTERM or SIGINT: the listening socket is closed, then each client gets a
 half-close (shutdown SHUT_WR, i.e. a FIN: an exporter that checks its socket
@@ -37,6 +42,7 @@ def main():
     ap.add_argument("--drain-idle", type=float, default=0.5)
     ap.add_argument("--drain-max", type=float, default=3.0)
     ap.add_argument("--quiet", action="store_true")
+    ap.add_argument("--rcvbuf", type=int, default=0)
     a = ap.parse_args()
 
     os.makedirs(a.dir, exist_ok=True)
@@ -57,6 +63,10 @@ def main():
     lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     # Restarting on the same port while old connections sit in TIME_WAIT.
     lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if a.rcvbuf:
+        # Before listen(): accepted sockets inherit it, and it fixes the
+        # window scale of their handshake.
+        lsock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, a.rcvbuf)
     lsock.bind((a.host, a.port))
     lsock.listen(16)
     lsock.setblocking(False)
@@ -117,7 +127,7 @@ def main():
                 seq += 1
                 part = os.path.join(a.dir, "conn-%04d.part" % seq)
                 final = os.path.join(a.dir, "conn-%04d.ipfix" % seq)
-                clients[conn] = [open(part, "wb"), part, final, 0]
+                clients[conn] = [open(part, "wb", buffering=0), part, final, 0]
                 sel.register(conn, selectors.EVENT_READ, "client")
                 if not a.quiet:
                     print("tcp_sink: connection %d" % seq, file=sys.stderr,

@@ -10,7 +10,9 @@
  * order, LRU eviction of a full table and the stats counters; the live
  * active-timeout scan flowtab_expire_active(); TCP end detection (tcp_end:
  * FIN both ways or RST, packets of a closing flow, linger, SYN reusing the
- * ports, flush and eviction of closing flows).  Packets are accounted with
+ * ports, flush and eviction of closing flows); the memory budget's
+ * shedding cursor and eviction, and the trim that compacts the table.
+ * Packets are accounted with
  * flow_account() after the lookup, as meter_packet() does.
  */
 #include <setjmp.h>
@@ -1049,6 +1051,112 @@ test_tcp_end_full_table_evicts_closing(void **state)
 	assert_int_equal(flowtab_stats(ft)->peak_active, 4);
 }
 
+/*
+ * The shedding cursor visits each cached flow once, oldest created first,
+ * flows created later included; flowtab_evict() ends the LRU flow with
+ * reason 5, counted apart from a full table's evictions.
+ */
+static void
+test_shed_cursor_and_evict(void **state)
+{
+	struct sink_log log;
+	struct flowtab *ft = ft_new(8, 0, 1000, 1000000, &log);
+	struct flow *f1, *f2, *f3, *f4;
+
+	(void)state;
+	f1 = feed_udp(ft, 1, 0);
+	f2 = feed_udp(ft, 2, 1);
+	f3 = feed_udp(ft, 3, 2);
+	assert_ptr_equal(flowtab_shed_next(ft), f1);
+	assert_ptr_equal(flowtab_shed_next(ft), f2);
+	assert_ptr_equal(flowtab_shed_next(ft), f3);
+	assert_null(flowtab_shed_next(ft));
+	assert_null(flowtab_shed_next(ft));
+	f4 = feed_udp(ft, 4, 3);
+	assert_ptr_equal(flowtab_shed_next(ft), f4);
+	assert_null(flowtab_shed_next(ft));
+	/* f1 touched: f2 is the LRU one */
+	feed_udp(ft, 1, 4);
+	assert_true(flowtab_evict(ft));
+	assert_int_equal(log.n, 1);
+	expect_end(&log.recs[0], FLOW_END_LACK_OF_RESOURCES, 2);
+	assert_int_equal(flowtab_stats(ft)->evicted_memory, 1);
+	assert_int_equal(flowtab_stats(ft)->evicted, 0);
+	assert_int_equal(flowtab_stats(ft)->active, 3);
+	/* The cursor's flow ends: the cursor moves on to the next one. */
+	feed_udp(ft, 5, 5);
+	feed_udp(ft, 6, 6);
+	assert_int_equal(flow_src_port(flowtab_shed_next(ft)), 5);
+	flowtab_flush(ft, FLOW_END_FORCED);	/* 1, 3, 4, 5, 6 */
+	assert_int_equal(log.n, 6);
+	assert_null(flowtab_shed_next(ft));
+	assert_false(flowtab_evict(ft));
+	f1 = feed_udp(ft, 7, 7);
+	assert_ptr_equal(flowtab_shed_next(ft), f1);
+	assert_int_equal(flowtab_mem_bytes(ft), flowtab_index_bytes(ft) +
+	    flowtab_entry_bytes(ft));
+}
+
+static void
+count_sink(struct flow *f, void *arg)
+{
+	(void)f;
+	(*(unsigned *)arg)++;
+}
+
+/*
+ * After most flows expired, the trim moves the survivors into the lowest
+ * entries and gives the rest back: they keep their counters, are found by
+ * their packets, expire in LRU and creation order, and the shedding
+ * cursor still points at its flow.
+ */
+static void
+test_trim_compacts(void **state)
+{
+	struct flowtab_conf conf;
+	struct flowtab *ft;
+	unsigned ended = 0, i;
+	char err[128];
+	struct flow *f;
+
+	(void)state;
+	memset(&conf, 0, sizeof(conf));
+	conf.max_flows = 4096;
+	conf.idle_timeout_ms = 1000;
+	conf.active_timeout_ms = 1000000;
+	conf.sink = count_sink;
+	conf.sink_arg = &ended;
+	ft = cur_ft = flowtab_create(&conf, err, sizeof(err));
+	assert_non_null(ft);
+	/* 3000 flows at t = 0; every 100th (ports 100, 200, ...) again at
+	 * t = 900, so only those survive the idle scan at t = 1500. */
+	for (i = 1; i <= 3000; i++)
+		feed_udp(ft, (uint16_t)i, 0);
+	for (i = 100; i <= 3000; i += 100)
+		feed_udp(ft, (uint16_t)i, 900);
+	assert_int_equal(flowtab_expire_idle(ft, 1500, 10000), 2970);
+	assert_int_equal(flowtab_stats(ft)->active, 30);
+	/* Port 100 was visited; the cursor points at 200's entry. */
+	assert_int_equal(flow_src_port(flowtab_shed_next(ft)), 100);
+	assert_true(flowtab_slack_bytes(ft) > 0);
+	assert_true(flowtab_trim(ft) > 0);
+	assert_int_equal(flowtab_slack_bytes(ft), 0);
+	assert_int_equal(flowtab_stats(ft)->active, 30);
+	for (i = 100; i <= 3000; i += 100) {
+		f = feed_udp(ft, (uint16_t)i, 1000 + i / 100);
+		assert_int_equal(flow_src_port(f), i);
+		assert_int_equal(f->packets[0], 3);
+	}
+	assert_int_equal(flowtab_stats(ft)->created, 3000);
+	assert_int_equal(flow_src_port(flowtab_shed_next(ft)), 200);
+	/* A new flow takes a fresh entry; everything ends in order. */
+	feed_udp(ft, 4000, 1100);
+	assert_int_equal(flowtab_expire_idle(ft, 2040, 10000), 30);
+	flowtab_flush(ft, FLOW_END_FORCED);
+	assert_int_equal(ended, 3001);
+	assert_int_equal(flowtab_stats(ft)->active, 0);
+}
+
 static void
 test_create_rejects_zero_flows(void **state)
 {
@@ -1093,6 +1201,8 @@ main(void)
 		cmocka_unit_test_teardown(test_tcp_end_closing_order, ft_teardown),
 		cmocka_unit_test_teardown(test_tcp_end_flush_reasons, ft_teardown),
 		cmocka_unit_test_teardown(test_tcp_end_full_table_evicts_closing, ft_teardown),
+		cmocka_unit_test_teardown(test_shed_cursor_and_evict, ft_teardown),
+		cmocka_unit_test_teardown(test_trim_compacts, ft_teardown),
 		cmocka_unit_test_teardown(test_create_rejects_zero_flows, ft_teardown),
 	};
 

@@ -3,7 +3,8 @@
  * meter_packet(), without libpcap: flows created, the published counters,
  * idle expiry on the packet clock, finished flows arriving in the ring
  * (with the export stage's wake-up signalled), the final flush, and a
- * live meter dropping (counted) what a full ring cannot take.
+ * live meter dropping (counted) what a full ring cannot take, and the
+ * memory budget (a fake extension holding state outside the records).
  *
  * Expected values are derived by hand from the frames: each frame is
  * 14 (Ethernet) + 20 (IPv4) + 8 (UDP) + 18 (payload) = 60 bytes on the
@@ -243,6 +244,151 @@ test_live_full_ring_drops(void **state)
 	assert_int_equal(ring_room(meter_ring(fx->m)), 0);
 }
 
+/*
+ * A fake extension that holds HELD bytes outside the record from a flow's
+ * first packet until it is shed or the flow ends, as DPI holds nDPI
+ * state.
+ */
+#define HELD	200
+
+struct fake_ext {
+	size_t		bytes;
+	unsigned	shed;
+};
+
+struct fake_state {
+	uint64_t	held;
+};
+
+static void
+fake_first(void *arg, void *state, const struct flowext_pkt *pk)
+{
+	struct fake_state *st = state;
+
+	(void)pk;
+	st->held = 1;
+	((struct fake_ext *)arg)->bytes += HELD;
+}
+
+static void
+fake_packet(void *arg, void *state, const struct flowext_pkt *pk)
+{
+	(void)arg;
+	(void)state;
+	(void)pk;
+}
+
+static bool
+fake_shed(void *arg, void *state)
+{
+	struct fake_state *st = state;
+	struct fake_ext *fe = arg;
+
+	if (!st->held)
+		return false;
+	st->held = 0;
+	fe->bytes -= HELD;
+	fe->shed++;
+	return true;
+}
+
+static void
+fake_end(void *arg, void *state)
+{
+	if (fake_shed(arg, state))
+		((struct fake_ext *)arg)->shed--;	/* an end is not a shed */
+}
+
+static size_t
+fake_mem(void *arg)
+{
+	return ((struct fake_ext *)arg)->bytes;
+}
+
+/*
+ * Budget: the index plus 1024 flows of (entry + HELD), the smallest the
+ * meter takes.  3000 one-packet flows at one instant (nothing idle, table
+ * of 4096): flow 1025 goes over, so the oldest states are shed first, one
+ * per new flow plus one every so often (an entry is smaller than HELD),
+ * until no old flow holds state; then each new flow's own state is shed
+ * and, still over by its entry, the least recently used (oldest) flow is
+ * evicted with reason 5.  At the end: every flow shed, the table holds
+ * (budget - index) / entry flows, the rest were evicted oldest first.
+ */
+static void
+test_memory_budget(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	struct fake_ext fe = { 0, 0 };
+	struct flowext_client c;
+	struct meter_conf mc;
+	const struct flow *f;
+	uint64_t entry, index, budget, cached;
+	unsigned i, n = 3000;
+	char err[256];
+
+	assert_non_null(fx);
+	*state = fx;
+	flowext_init(&fx->ext);
+	memset(&c, 0, sizeof(c));
+	c.name = "fake";
+	c.size = sizeof(struct fake_state);
+	c.align = 8;
+	c.mem_per_flow = HELD;
+	c.hooks.first_packet = fake_first;
+	c.hooks.packet = fake_packet;
+	c.hooks.flow_end = fake_end;
+	c.hooks.shed = fake_shed;
+	c.hooks.mem_bytes = fake_mem;
+	c.arg = &fe;
+	assert_true(flowext_register(&fx->ext, &c, err, sizeof(err)) >= 0);
+	assert_int_equal(flowext_freeze(&fx->ext, err, sizeof(err)), 0);
+	assert_int_equal(wake_init(&fx->wake), 0);
+	memset(&mc, 0, sizeof(mc));
+	mc.ext = &fx->ext;
+	mc.max_flows = 4096;
+	mc.idle_timeout_ms = 1000;
+	mc.active_timeout_ms = 100000;
+	mc.wake = &fx->wake;
+	/* Below the smallest budget: refused with a message. */
+	mc.max_memory = 4096;
+	assert_null(meter_create(&mc, err, sizeof(err)));
+	assert_non_null(strstr(err, "too small"));
+	mc.max_memory = 0;
+	fx->m = meter_create(&mc, err, sizeof(err));
+	assert_non_null(fx->m);
+	entry = meter_snapshot(fx->m)->entry_bytes;
+	index = meter_snapshot(fx->m)->index_bytes;
+	/* auto: a full table with every flow holding its state */
+	assert_int_equal(meter_snapshot(fx->m)->mem_budget,
+	    index + 4096 * (entry + HELD) + (64 << 20));
+	meter_destroy(fx->m);
+	budget = index + 1024 * (entry + HELD);
+	mc.max_memory = budget;
+	fx->m = meter_create(&mc, err, sizeof(err));
+	assert_non_null(fx->m);
+
+	for (i = 0; i < n; i++)
+		feed_udp(fx->m, HOST_A, (uint16_t)(1024 + i), HOST_B, 53, 1, 0);
+	meter_publish(fx->m, false);
+	cached = (budget - index) / entry;
+	assert_int_equal(SNAP(fx, flows_lost_dpi), n);
+	assert_int_equal(fe.shed, n);
+	assert_int_equal(fe.bytes, 0);
+	assert_int_equal(SNAP(fx, flows_cached), cached);
+	assert_int_equal(SNAP(fx, flows_evicted_memory), n - cached);
+	assert_int_equal(SNAP(fx, flows_evicted), 0);
+	assert_true(SNAP(fx, mem_peak) <= budget);
+	assert_true(SNAP(fx, mem_used) <= budget);
+	/* Evicted oldest first, with reason 5, their state already shed. */
+	assert_non_null(f = ring_pop_begin(meter_ring(fx->m)));
+	assert_int_equal(f->key.port[f->src_end], 1024);
+	assert_int_equal(f->end_reason, FLOW_END_LACK_OF_RESOURCES);
+	assert_int_equal(((const struct fake_state *)flow_ext_const(f))->held,
+	    0);
+	ring_pop_end(meter_ring(fx->m));
+}
+
 int
 main(void)
 {
@@ -250,6 +396,7 @@ main(void)
 		cmocka_unit_test_teardown(test_flows_and_counters, teardown),
 		cmocka_unit_test_teardown(test_idle_expiry_to_ring, teardown),
 		cmocka_unit_test_teardown(test_live_full_ring_drops, teardown),
+		cmocka_unit_test_teardown(test_memory_budget, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

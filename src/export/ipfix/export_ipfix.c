@@ -7,6 +7,8 @@
  *	append()		a record into the open message (the core's
  *				biflow record, or two uniflow records)
  *	ipfix_tick()		UDP template refresh, flush of an idle message
+ *	export_data_templates()	UDP: data templates every --template-packets
+ *				messages
  *	ipfix_finish()		statistics record, last message, close
  *	ipfix_reopen(), ipfix_release()
  *
@@ -28,7 +30,11 @@
  * Template ids: 256/257 IPv4/IPv6 biflow, 258/259 IPv4/IPv6 uniflow, 260
  * exporter statistics (RFC 7011 section 4), 261 application table
  * (applicationId -> applicationName, RFC 6759), 262/263 RFC 5610 type
- * records, 264 the application table again.  Each options template goes
+ * records, 264 the application table again, 265 the TCP backlog (what
+ * the probe has queued and what its kernel holds unacknowledged, four
+ * elements of the template's enterprise number, ids 2001-2004, named in
+ * RFC 5610 type records; a template of its own, so that a collector that
+ * drops a template with an element it does not know loses only these).  Each options template goes
  * out in a set of its own (export_template()).  Application records
  * alternate between 261 and 264, so that each is a set of its own: nfdump
  * 1.7.1 (Debian 12) reads only the first record of an IPFIX options set
@@ -58,6 +64,9 @@
 #define TID_TYPES_INT		262
 #define TID_TYPES_EXT		263
 #define TID_APPS_ALT		264
+#define TID_BACKLOG		265
+#define BACKLOG_ID		2001	/* the first backlog element's id */
+#define BACKLOG_ELEMENTS	4
 #define SPEC_INTERNAL		0x1
 #define SPEC_EXTERNAL		0x2
 #define FLUSH_IDLE_MS		1000
@@ -75,6 +84,16 @@ struct stats_rec {
 	uint64_t	packets_ignored;
 	uint64_t	records_dropped;
 	uint64_t	init_time_ms;
+};
+
+/* TCP backlog options record, internal layout: transport_backlog(). */
+struct backlog_rec {
+	uint32_t	observation_domain;
+	uint32_t	pad;
+	uint64_t	queued_records;
+	uint64_t	queued_octets;
+	uint64_t	unacked_records;
+	uint64_t	unacked_octets;
 };
 
 /*
@@ -103,14 +122,17 @@ struct ipfix_exporter {
 	bool			 opts_tmpl_set;	/* the open message ends with an
 						 * options template set */
 	uint32_t		 recs_in_msg;
+	unsigned		 msgs_since_templates;	/* UDP */
+	bool			 templates_due;
 	uint64_t		 last_emit_ms;
 	uint64_t		 next_refresh_ms;
 	uint64_t		 init_time_ms;
-	bool			 app_id_reversed;	/* libfixbuf byte-swaps
+	bool			 app_id_reversed;
+	bool			 backlog;	/* TCP: TID_BACKLOG records */	/* libfixbuf byte-swaps
 						 * applicationId (see build_templates()) */
 	/* Elements that options and type records use: libfixbuf converts
 	 * their byte order, as it does for the records it builds itself. */
-	struct { uint32_t ent; uint16_t num; } host_order[32];
+	struct { uint32_t ent; uint16_t num; } host_order[48];
 	unsigned		 n_host_order;
 	/* what the encoder handed to the transport (RFC 7011 statistics) */
 	uint64_t		 out_messages, out_octets, out_records;
@@ -130,6 +152,27 @@ static const fbInfoElementSpec_t stats_spec[] = {
 	{ "ignoredPacketTotalCount", 8, 0 },
 	{ "notSentFlowTotalCount", 8, 0 },
 	{ "systemInitTimeMilliseconds", 8, 0 },
+	FB_IESPEC_NULL
+};
+
+static const char *const backlog_names[BACKLOG_ELEMENTS] = {
+	"tcpQueuedRecordCount", "tcpQueuedOctetCount",
+	"tcpUnacknowledgedRecordCount", "tcpUnacknowledgedOctetCount"
+};
+static const char *const backlog_desc[BACKLOG_ELEMENTS] = {
+	"records in messages the exporter holds in its queue",
+	"octets of the messages the exporter holds in its queue",
+	"records in messages written to the connection, not yet acknowledged",
+	"octets written to the connection, not yet acknowledged"
+};
+
+static const fbInfoElementSpec_t backlog_spec[] = {
+	{ "observationDomainId", 4, 0 },
+	{ "paddingOctets", 4, SPEC_INTERNAL },
+	{ "tcpQueuedRecordCount", 8, 0 },
+	{ "tcpQueuedOctetCount", 8, 0 },
+	{ "tcpUnacknowledgedRecordCount", 8, 0 },
+	{ "tcpUnacknowledgedOctetCount", 8, 0 },
 	FB_IESPEC_NULL
 };
 
@@ -198,6 +241,12 @@ drain(struct ipfix_exporter *x, bool appended)
 			(void)preamble_add(x, x->msgbuf, len);
 		else
 			transport_send(x->b.tr, x->msgbuf, len, in_msg);
+		/* UDP: a collector (re)started mid-run decodes after at most
+		 * this many messages, not only at the timed refresh. */
+		if (x->conf_kind == TRANSPORT_UDP &&
+		    x->b.env.template_packets > 0 &&
+		    ++x->msgs_since_templates >= x->b.env.template_packets)
+			x->templates_due = true;
 		x->out_messages++;
 		x->out_octets += len;
 		x->out_records += in_msg;
@@ -506,6 +555,44 @@ add_options_template(struct ipfix_exporter *x, uint16_t tid,
 	return 0;
 }
 
+/*
+ * TCP: the backlog elements (the template's enterprise number, ids from
+ * BACKLOG_ID; none without an enterprise number or when the template uses
+ * those ids itself) and their options template.
+ */
+static int
+add_backlog_template(struct ipfix_exporter *x, char *errbuf, size_t errlen)
+{
+	fbInfoElement_t ie;
+	uint32_t ent = x->b.tmpl.enterprise;
+	unsigned i;
+
+	if (ent == 0)
+		return 0;
+	for (i = 0; i < BACKLOG_ELEMENTS; i++)
+		if (fbInfoModelGetElementByID(x->model, BACKLOG_ID + i, ent) !=
+		    NULL || fbInfoModelGetElementByName(x->model,
+		    backlog_names[i]) != NULL)
+			return 0;
+	for (i = 0; i < BACKLOG_ELEMENTS; i++) {
+		memset(&ie, 0, sizeof(ie));
+		ie.ref.name = backlog_names[i];
+		ie.ent = ent;
+		ie.num = (uint16_t)(BACKLOG_ID + i);
+		ie.len = 8;
+		ie.type = FB_UINT_64;
+		ie.flags = FB_IE_F_ENDIAN | FB_IE_QUANTITY |
+		    (i % 2 ? FB_UNITS_OCTETS : FB_UNITS_FLOWS);
+		ie.description = backlog_desc[i];
+		fbInfoModelAddElement(x->model, &ie);	/* copies it */
+	}
+	if (add_options_template(x, TID_BACKLOG, backlog_spec, 1, errbuf,
+	    errlen) != 0)
+		return -1;
+	x->backlog = true;
+	return 0;
+}
+
 /* ---- records --------------------------------------------------------- */
 
 /* The core's varfield is what libfixbuf reads from a record. */
@@ -514,9 +601,15 @@ _Static_assert(sizeof(struct binrec_varfield) == sizeof(fbVarfield_t) &&
     offsetof(struct binrec_varfield, buf) == offsetof(fbVarfield_t, buf),
     "struct binrec_varfield must be fbVarfield_t");
 
+static int export_data_templates(struct ipfix_exporter *x);
+
 static int
 append_cb(void *ctx, uint16_t tid, const uint8_t *rec, size_t len)
 {
+	struct ipfix_exporter *x = ctx;
+
+	if (x->templates_due)
+		(void)export_data_templates(x);
 	return append(ctx, tid, rec, len);
 }
 
@@ -547,17 +640,44 @@ static int
 export_templates(struct ipfix_exporter *x)
 {
 	static const uint16_t tids[] = { TID_DATA_V4, TID_DATA_V6, TID_UNI_V4,
-	    TID_UNI_V6, TID_STATS, TID_APPS, TID_APPS_ALT };
+	    TID_UNI_V6, TID_STATS, TID_APPS, TID_APPS_ALT, TID_BACKLOG };
 	size_t i;
 
 	for (i = 0; i < sizeof(tids) / sizeof(tids[0]); i++) {
 		if (i < BINREC_LAYOUTS && !x->b.core.lay[i].used)
 			continue;
-		if (tids[i] >= TID_APPS && x->b.env.dpi == NULL)
+		if (tids[i] == TID_BACKLOG ? !x->backlog :
+		    tids[i] >= TID_APPS && x->b.env.dpi == NULL)
 			continue;
 		if (export_template(x, tids[i], tids[i] >= TID_STATS) != 0)
 			return -1;
 	}
+	return 0;
+}
+
+/*
+ * UDP, every --template-packets messages: the data templates again, at the
+ * head of the next message (a few hundred bytes).  Options templates, type
+ * records and the application table follow on the timed refresh.
+ */
+static int
+export_data_templates(struct ipfix_exporter *x)
+{
+	GError *err = NULL;
+	unsigned i;
+
+	x->templates_due = false;
+	x->msgs_since_templates = 0;
+	for (i = 0; i < BINREC_LAYOUTS; i++) {
+		if (!x->b.core.lay[i].used)
+			continue;
+		if (!fbSessionExportTemplate(x->session, x->b.core.lay[i].tid,
+		    &err))
+			return log_gerror(x, "template", x->b.core.lay[i].tid, &err);
+		drain(x, false);
+		x->opts_tmpl_set = false;
+	}
+	x->cur_tid = 0;	/* the next record opens its data set again */
 	return 0;
 }
 
@@ -588,6 +708,15 @@ export_type_records(struct ipfix_exporter *x)
 			return log_gerror(x, "type record for element", tf->id, &err);
 		drain(x, true);
 	}
+	for (i = 0; x->backlog && i < BACKLOG_ELEMENTS; i++) {
+		ie = fbInfoModelGetElementByName(x->model, backlog_names[i]);
+		x->cur_tid = 0;
+		if (!fbInfoElementWriteOptionsRecord(x->fbuf, ie, TID_TYPES_INT,
+		    TID_TYPES_EXT, &err))
+			return log_gerror(x, "type record for element",
+			    BACKLOG_ID + i, &err);
+		drain(x, true);
+	}
 	return 0;
 }
 
@@ -615,6 +744,24 @@ export_app_table(struct ipfix_exporter *x)
 	return 0;
 }
 
+/* TCP: with each statistics record, the backlog as the transport sees it
+ * (the records of this message not yet in it). */
+static int
+export_backlog(struct ipfix_exporter *x)
+{
+	struct transport_backlog tb;
+	struct backlog_rec r;
+
+	transport_backlog(x->b.tr, &tb);
+	memset(&r, 0, sizeof(r));
+	r.observation_domain = x->b.env.observation_domain;
+	r.queued_records = tb.queued_records;
+	r.queued_octets = tb.queued_bytes;
+	r.unacked_records = tb.kernel_records;
+	r.unacked_octets = tb.kernel_bytes;
+	return append(x, TID_BACKLOG, &r, sizeof(r));
+}
+
 static int
 export_stats(struct ipfix_exporter *x)
 {
@@ -631,7 +778,9 @@ export_stats(struct ipfix_exporter *x)
 	r.packets_ignored = st.packets_ignored;
 	r.records_dropped = st.not_sent;
 	r.init_time_ms = x->init_time_ms;
-	return append(x, TID_STATS, &r, sizeof(r));
+	if (append(x, TID_STATS, &r, sizeof(r)) != 0)
+		return -1;
+	return x->backlog ? export_backlog(x) : 0;
 }
 
 /*
@@ -657,8 +806,11 @@ ipfix_tick(struct exporter *e, uint64_t now_ms, bool idle)
 	if (x->b.env.template_refresh_s > 0 && now_ms >= x->next_refresh_ms) {
 		/* UDP has no session: templates again on a timer (RFC 7011
 		 * 8.4); statistics records on every transport. */
-		if (x->conf_kind == TRANSPORT_UDP)
+		if (x->conf_kind == TRANSPORT_UDP) {
 			(void)export_metadata(x);
+			x->templates_due = false;
+			x->msgs_since_templates = 0;
+		}
 		(void)export_stats(x);
 		(void)emit(x);
 		x->next_refresh_ms = now_ms + x->b.env.template_refresh_s * 1000ull;
@@ -760,6 +912,9 @@ export_ipfix_open(const struct exporter_conf *conf,
 	    (env->dpi != NULL && (add_options_template(x, TID_APPS, app_spec, 1,
 	    errbuf, errlen) != 0 || add_options_template(x, TID_APPS_ALT,
 	    app_spec, 1, errbuf, errlen) != 0)))
+		goto fail;
+	if (x->conf_kind == TRANSPORT_TCP &&
+	    add_backlog_template(x, errbuf, errlen) != 0)
 		goto fail;
 	if ((ti = fbInfoElementAllocTypeTemplate(x->model, &err)) == NULL ||
 	    !fbSessionAddTemplate(x->session, TRUE, TID_TYPES_INT, ti, &err) ||
