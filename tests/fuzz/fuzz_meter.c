@@ -19,7 +19,10 @@
  *   h2  low 4 bits --idle-timeout, high 4 bits --active-timeout (index
  *       into timeouts[])
  *   h3  bits 0-3 --max-flows 2^(n mod 13), 4-5 --template-packets
- *       20, 2, 1 or 1000, 6 wire length 100 bytes over the captured one
+ *       20, 2, 1 or 1000, 6 wire length 100 bytes over the captured one,
+ *       7 --max-memory at the smallest budget the meter takes (so DPI is
+ *       given up, then flows evicted with reason 5, within a few thousand
+ *       flows)
  * delta advances the packet clock: 0x00-0x7f milliseconds, 0x80-0xef
  * (delta - 0x7f) seconds, 0xf0-0xff (delta - 0xef) minutes.  Each frame
  * is copied to a buffer of its own size (ASan sees a read past it).
@@ -213,6 +216,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	mc.live = false;	/* files: a full ring waits, nothing is lost */
 	mc.wake = NULL;		/* no thread to wake */
 	FUZZ_CHECK((m = meter_create(&mc, err, sizeof(err))) != NULL);
+	if (h3 & 0x80) {
+		/* meter.c's smallest budget: the index and 1024 flows in
+		 * DPI (BUDGET_MIN_FLOWS); refused if that ever grows. */
+		const struct meter_snapshot *ms = meter_snapshot(m);
+
+		mc.max_memory = ms->index_bytes + 1024 *
+		    ((uint64_t)ms->entry_bytes + flowext_mem_per_flow(ext));
+		meter_destroy(m);
+		err[0] = '\0';
+		if ((m = meter_create(&mc, err, sizeof(err))) == NULL) {
+			FUZZ_CHECK(err[0] != '\0');
+			return 0;
+		}
+	}
 	FUZZ_CHECK((stage = export_stage_create(ext, err, sizeof(err))) != NULL);
 	FUZZ_CHECK(export_stage_add_ring(stage, meter_ring(m)) == 0);
 	FUZZ_CHECK(colset_init(&cols, mc.decode_tunnels, (h1 & 0x01) != 0,
@@ -277,13 +294,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    atomic_load(&meter_snapshot(m)->flows_expired));
 	if (getenv("FUZZ_METER_VERBOSE") != NULL)
 		fprintf(stderr, "fuzz_meter: %llu packets, %llu metered, %llu "
-		    "flows exported, %llu failed\n",
+		    "flows exported, %llu failed, %llu lost DPI, %llu evicted "
+		    "for memory\n",
 		    (unsigned long long)atomic_load(
 		    &meter_snapshot(m)->packets_read),
 		    (unsigned long long)atomic_load(
 		    &meter_snapshot(m)->packets_metered),
 		    (unsigned long long)export_stage_exported(stage),
-		    (unsigned long long)export_stage_failures(stage));
+		    (unsigned long long)export_stage_failures(stage),
+		    (unsigned long long)atomic_load(
+		    &meter_snapshot(m)->flows_lost_dpi),
+		    (unsigned long long)atomic_load(
+		    &meter_snapshot(m)->flows_evicted_memory));
 	(void)export_stage_finish(stage);
 	export_stage_report(stage, devnull);
 	(void)export_stage_report_undelivered(stage);
