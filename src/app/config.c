@@ -4,6 +4,7 @@
  *	config_defaults()	NFStream's defaults
  *	config_set()		one option by name, validated (table opt_defs)
  *	config_load_file()	"key = value" file, keys are long option names
+ *	config_load_stream()	the same from an open stream (the fuzzer)
  *	config_parse_args()	getopt_long front end: file first, then argv
  *	config_print()		effective configuration, in the file's syntax
  *	config_check_outputs()	--check-config: templates parse, collectors resolve
@@ -209,6 +210,12 @@ add_files(struct probe_conf *c, const char *list, char *errbuf, size_t errlen)
 			name[j++] = p[i];
 		}
 		name[j] = '\0';
+		if (j > CONFIG_MAX_VALUE) {
+			free(name);
+			snprintf(errbuf, errlen, "-r: file name longer than %d "
+			    "bytes", CONFIG_MAX_VALUE);
+			return -1;
+		}
 		c->files[c->nfiles++] = name;
 		if (comma == NULL)
 			return 0;
@@ -647,7 +654,10 @@ config_set(struct probe_conf *c, const char *key, const char *value,
 		    "break", key);
 		return -1;
 	}
-	if (value != NULL && strlen(value) > CONFIG_MAX_VALUE) {
+	/* A read list is checked name by name (add_files): printed, a name
+	 * gets its commas and backslashes escaped, up to twice as long. */
+	if (value != NULL && strcmp(key, "read") != 0 &&
+	    strlen(value) > CONFIG_MAX_VALUE) {
 		snprintf(errbuf, errlen, "--%s: value longer than %d bytes", key,
 		    CONFIG_MAX_VALUE);
 		return -1;
@@ -715,20 +725,31 @@ int
 config_load_file(struct probe_conf *c, const char *path, char *errbuf,
     size_t errlen)
 {
-	/* Room for the longest value, escaped, as config_print writes it. */
-	char line[2 * CONFIG_MAX_VALUE + 128], msg[CONFIG_ERRLEN];
-	char *key, *value, *eq;
-	const struct opt_def *d;
-	unsigned lineno = 0;
-	size_t n;
 	FILE *fp;
-	int rc = 0, saved = c->origin;
+	int rc;
 
 	if ((fp = fopen(path, "r")) == NULL) {
 		snprintf(errbuf, errlen, "cannot read configuration file %s: %s",
 		    path, strerror(errno));
 		return -1;
 	}
+	rc = config_load_stream(c, fp, path, errbuf, errlen);
+	fclose(fp);
+	return rc;
+}
+
+int
+config_load_stream(struct probe_conf *c, FILE *fp, const char *path,
+    char *errbuf, size_t errlen)
+{
+	/* Room for the longest value, escaped, as config_print writes it. */
+	char line[2 * CONFIG_MAX_VALUE + 128], msg[CONFIG_ERRLEN];
+	char *key, *value, *eq;
+	const struct opt_def *d;
+	unsigned lineno = 0;
+	size_t n;
+	int rc = 0, saved = c->origin;
+
 	c->origin = 1;
 	while (fgets(line, sizeof(line), fp) != NULL) {
 		lineno++;
@@ -788,7 +809,6 @@ config_load_file(struct probe_conf *c, const char *path, char *errbuf,
 		    path);
 		rc = -1;
 	}
-	fclose(fp);
 	c->origin = saved;
 	return rc;
 }
@@ -1059,7 +1079,10 @@ scan_actions(struct probe_conf *c, int argc, char **argv,
 	int ch, idx;
 
 	opterr = 0;
-	optind = 1;
+	/* 0, not 1: glibc then forgets where it was in the last argv (a
+	 * parse that stopped inside "-xD" left it pointing there; the fuzzer
+	 * parses many argvs in one process: tests/fuzz/regress/config/). */
+	optind = 0;
 	while ((ch = getopt_long(argc, argv, SHORT_OPTIONS, long_options,
 	    &idx)) != -1) {
 		if (ch == 'h' && *action != CONFIG_VERSION)
@@ -1095,7 +1118,7 @@ config_parse_args(struct probe_conf *c, int argc, char **argv,
 		return -1;
 	c->origin = 2;
 	opterr = 0;
-	optind = 1;
+	optind = 0;	/* as in scan_actions() */
 	while ((ch = getopt_long(argc, argv, SHORT_OPTIONS, long_options,
 	    &idx)) != -1) {
 		switch (ch) {

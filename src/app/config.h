@@ -84,6 +84,9 @@ int config_set(struct probe_conf *c, const char *key, const char *value,
 /* Apply a configuration file; -1 with "FILE:LINE: ..." in errbuf. */
 int config_load_file(struct probe_conf *c, const char *path, char *errbuf,
     size_t errlen);
+/* The same from an open stream; path names it in messages. */
+int config_load_stream(struct probe_conf *c, FILE *fp, const char *path,
+    char *errbuf, size_t errlen);
 /* Write the effective configuration in the file's own syntax. */
 void config_print(const struct probe_conf *c, FILE *fp);
 /* Make relative output, pidfile and input paths absolute (-D: cwd is /). */

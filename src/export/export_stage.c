@@ -4,6 +4,7 @@
  *	export_stage_create(), _add_output(), _add_ring(), _start()
  *	export_thread_main()	pop, export_one(), ticks, reopen, sleep
  *	export_stage_drain(), _finish(), counters and reports, _destroy()
+ *	export_stage_pump(), _tick()	the same work without the thread
  */
 #define _GNU_SOURCE	/* RUSAGE_THREAD */
 #include <pthread.h>
@@ -51,6 +52,7 @@ struct export_stage {
 	_Atomic uint64_t	 exported;
 	_Atomic uint64_t	 failures;
 	double			 user_s, sys_s;	/* the thread's CPU time */
+	uint64_t		 pumped;	/* export_stage_pump()'s ids */
 };
 
 /* The calling thread's CPU time, split: user (building and encoding
@@ -260,6 +262,29 @@ export_stage_start(struct export_stage *s, char *errbuf, size_t errlen)
 	}
 	s->started = true;
 	return 0;
+}
+
+/* Without the thread: what export_thread_main() does per wake-up, on the
+ * caller's clock (tests/fuzz/fuzz_meter.c). */
+unsigned
+export_stage_pump(struct export_stage *s)
+{
+	const void *slot;
+	unsigned i, got = 0;
+
+	for (i = 0; i < s->nring; i++)
+		while ((slot = ring_pop_begin(s->ring[i])) != NULL) {
+			export_one(s, slot, s->pumped++);
+			ring_pop_end(s->ring[i]);
+			got++;
+		}
+	return got;
+}
+
+void
+export_stage_tick(struct export_stage *s, uint64_t now_ms, bool idle)
+{
+	export_tick(s, now_ms, idle);
 }
 
 void

@@ -50,6 +50,15 @@ void export_stage_drain(struct export_stage *s);
  * an output failed (logged) or a flow could not be exported. */
 int export_stage_finish(struct export_stage *s);
 
+/*
+ * Without the thread (the fuzzer; never with export_stage_start()): export
+ * every flow the rings hold now, on the calling thread, and return how many;
+ * run the exporters' timers (template refresh, idle flush) at now_ms, a
+ * monotime_ms() clock.
+ */
+unsigned export_stage_pump(struct export_stage *s);
+void export_stage_tick(struct export_stage *s, uint64_t now_ms, bool idle);
+
 /* Counters, from any thread. */
 uint64_t export_stage_exported(const struct export_stage *s);
 uint64_t export_stage_failures(const struct export_stage *s);

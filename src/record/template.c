@@ -2,6 +2,8 @@
  * template.c - template files.
  *
  *	tmpl_load()		parse and validate one template file
+ *	tmpl_parse_stream(), tmpl_parse_buffer()	the same from a stream or
+ *				memory (the fuzzer, tests)
  *	ie_type_name(), ie_type_is_varlen(), ie_type_size()
  *	tmpl_v9_type()		a line's NetFlow v9 field type
  */
@@ -186,33 +188,21 @@ load_error(char *errbuf, size_t errlen, const char *path, unsigned line,
 	return -1;
 }
 
-int
-tmpl_load(struct tmpl *t, const char *name_or_path, const char *dir,
-    char *errbuf, size_t errlen)
+/* The lines of fp into t (t->path names it in messages). */
+static int
+parse_stream(struct tmpl *t, FILE *fp, char *errbuf, size_t errlen)
 {
 	char line[512], *tok[6], *save, *p;
 	struct tmpl_field *f;
 	unsigned lineno = 0, ntok, j;
 	unsigned long v;
 	int needs_ent, type, col;
-	FILE *fp;
 
-	memset(t, 0, sizeof(*t));
-	if (strchr(name_or_path, '/') != NULL)
-		snprintf(t->path, sizeof(t->path), "%s", name_or_path);
-	else
-		snprintf(t->path, sizeof(t->path), "%s/%s.tmpl", dir, name_or_path);
-	if ((fp = fopen(t->path, "r")) == NULL) {
-		snprintf(errbuf, errlen, "unknown template \"%s\" (%s: %s)",
-		    name_or_path, t->path, strerror(errno));
-		return -1;
-	}
 	while (fgets(line, sizeof(line), fp) != NULL) {
 		lineno++;
 		/* A longer line would be read in pieces, and the tail of a
 		 * comment could turn into a field. */
 		if (strchr(line, '\n') == NULL && !feof(fp)) {
-			fclose(fp);
 			return load_error(errbuf, errlen, t->path, lineno,
 			    "line longer than %zu bytes", sizeof(line) - 2);
 		}
@@ -227,7 +217,6 @@ tmpl_load(struct tmpl *t, const char *name_or_path, const char *dir,
 		if (strcmp(tok[0], "enterprise") == 0) {
 			if (ntok != 2 || parse_num(tok[1], UINT32_MAX, &v) != 0 ||
 			    v == 0 || v == TMPL_REVERSE_PEN) {
-				fclose(fp);
 				return load_error(errbuf, errlen, t->path, lineno,
 				    "bad enterprise number \"%s\"", ntok > 1 ? tok[1] : "");
 			}
@@ -236,13 +225,11 @@ tmpl_load(struct tmpl *t, const char *name_or_path, const char *dir,
 		}
 		if (ntok < 4 || ntok > 6 ||
 		    (ntok == 6 && strcmp(tok[5], "fixed") != 0)) {
-			fclose(fp);
 			return load_error(errbuf, errlen, t->path, lineno,
 			    "expected \"column element [pen:]id type [length "
 			    "[fixed]]\"");
 		}
 		if (t->n == TMPL_MAX_FIELDS) {
-			fclose(fp);
 			return load_error(errbuf, errlen, t->path, lineno,
 			    "more than %d fields", TMPL_MAX_FIELDS);
 		}
@@ -250,30 +237,25 @@ tmpl_load(struct tmpl *t, const char *name_or_path, const char *dir,
 		memset(f, 0, sizeof(*f));
 		f->line = (uint16_t)lineno;
 		if ((col = column_by_name(tok[0])) < 0) {
-			fclose(fp);
 			return load_error(errbuf, errlen, t->path, lineno,
 			    "unknown column \"%s\"", tok[0]);
 		}
 		f->column = col;
 		if (strlen(tok[1]) >= sizeof(f->name)) {
-			fclose(fp);
 			return load_error(errbuf, errlen, t->path, lineno,
 			    "element name too long: %s", tok[1]);
 		}
 		snprintf(f->name, sizeof(f->name), "%s", tok[1]);
 		needs_ent = 0;
 		if (parse_id(t, tok[2], f, &needs_ent) != 0) {
-			fclose(fp);
 			return load_error(errbuf, errlen, t->path, lineno,
 			    "bad element id \"%s\" (want [pen:]1..32767)", tok[2]);
 		}
 		if (needs_ent && t->enterprise == 0) {
-			fclose(fp);
 			return load_error(errbuf, errlen, t->path, lineno,
 			    "ENT used before an \"enterprise N\" line");
 		}
 		if ((type = parse_type(tok[3])) < 0) {
-			fclose(fp);
 			return load_error(errbuf, errlen, t->path, lineno,
 			    "unknown type \"%s\"", tok[3]);
 		}
@@ -283,12 +265,10 @@ tmpl_load(struct tmpl *t, const char *name_or_path, const char *dir,
 		f->length = (uint16_t)ie_type_size(type);
 		if (ntok >= 5) {
 			if (parse_num(tok[4], 65534, &v) != 0 || v == 0) {
-				fclose(fp);
 				return load_error(errbuf, errlen, t->path, lineno,
 				    "bad length \"%s\"", tok[4]);
 			}
 			if (!ie_length_ok((enum ie_type)type, v)) {
-				fclose(fp);
 				return load_error(errbuf, errlen, t->path, lineno,
 				    "%s cannot be %lu bytes long (RFC 7011 "
 				    "section 6.2)", tok[3], v);
@@ -296,13 +276,11 @@ tmpl_load(struct tmpl *t, const char *name_or_path, const char *dir,
 			f->length = (uint16_t)v;
 		}
 		if (ntok == 6 && !ie_type_is_varlen(type)) {
-			fclose(fp);
 			return load_error(errbuf, errlen, t->path, lineno,
 			    "\"fixed\" is for string and octetArray fields");
 		}
 		f->fixed = ntok == 6;
 		if (ie_type_is_varlen(type) && f->length == 0) {
-			fclose(fp);
 			return load_error(errbuf, errlen, t->path, lineno,
 			    "%s needs a maximum length", tok[3]);
 		}
@@ -310,17 +288,66 @@ tmpl_load(struct tmpl *t, const char *name_or_path, const char *dir,
 			if (t->f[j].pen == f->pen && t->f[j].id == f->id &&
 			    (t->f[j].family == 0 || f->family == 0 ||
 			    t->f[j].family == f->family)) {
-				fclose(fp);
 				return load_error(errbuf, errlen, t->path, lineno,
 				    "element %s appears twice", tok[2]);
 			}
 		}
 		t->n++;
 	}
-	fclose(fp);
 	if (t->n == 0) {
 		snprintf(errbuf, errlen, "template %s has no fields", t->path);
 		return -1;
 	}
 	return 0;
+}
+
+int
+tmpl_load(struct tmpl *t, const char *name_or_path, const char *dir,
+    char *errbuf, size_t errlen)
+{
+	FILE *fp;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	if (strchr(name_or_path, '/') != NULL)
+		snprintf(t->path, sizeof(t->path), "%s", name_or_path);
+	else
+		snprintf(t->path, sizeof(t->path), "%s/%s.tmpl", dir, name_or_path);
+	if ((fp = fopen(t->path, "r")) == NULL) {
+		snprintf(errbuf, errlen, "unknown template \"%s\" (%s: %s)",
+		    name_or_path, t->path, strerror(errno));
+		return -1;
+	}
+	rc = parse_stream(t, fp, errbuf, errlen);
+	fclose(fp);
+	return rc;
+}
+
+int
+tmpl_parse_stream(struct tmpl *t, FILE *fp, const char *name, char *errbuf,
+    size_t errlen)
+{
+	memset(t, 0, sizeof(*t));
+	snprintf(t->path, sizeof(t->path), "%s", name);
+	return parse_stream(t, fp, errbuf, errlen);
+}
+
+int
+tmpl_parse_buffer(struct tmpl *t, const void *buf, size_t len,
+    const char *name, char *errbuf, size_t errlen)
+{
+	static char empty[1];
+	FILE *fp;
+	int rc;
+
+	/* fmemopen() only reads ("r"); an empty buffer is an empty file. */
+	if ((fp = fmemopen(len > 0 ? (void *)(uintptr_t)buf : empty, len,
+	    "r")) == NULL) {
+		memset(t, 0, sizeof(*t));
+		snprintf(errbuf, errlen, "template %s: %s", name, strerror(errno));
+		return -1;
+	}
+	rc = tmpl_parse_stream(t, fp, name, errbuf, errlen);
+	fclose(fp);
+	return rc;
 }

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define TMPL_MAX_FIELDS		160
 #define TMPL_NAME_LEN		64
@@ -55,6 +56,11 @@ struct tmpl {
 /* NAME (templates/NAME.tmpl under dir) or a path containing '/'. */
 int tmpl_load(struct tmpl *t, const char *name_or_path, const char *dir,
     char *errbuf, size_t errlen);
+/* The same from an open stream or a buffer; name is for messages. */
+int tmpl_parse_stream(struct tmpl *t, FILE *fp, const char *name,
+    char *errbuf, size_t errlen);
+int tmpl_parse_buffer(struct tmpl *t, const void *buf, size_t len,
+    const char *name, char *errbuf, size_t errlen);
 const char *ie_type_name(enum ie_type t);
 int ie_type_is_varlen(enum ie_type t);
 /* Natural wire size of a fixed-size type (0 for variable length). */

@@ -4,10 +4,12 @@
 set -euo pipefail
 packages=(build-essential cmake pkg-config python3 libpcap-dev libcmocka-dev libndpi-dev
 	libfixbuf-dev libfixbuf-tools nfdump tshark tcpreplay iproute2
-	clang dpkg-dev man-db groff-base mandoc systemd
+	clang libclang-rt-14-dev dpkg-dev man-db groff-base mandoc systemd
 	pmacct python3-ipfix python3-yaml postgresql-15 postgresql-client-15
 	fastnetmon libdragonbox-dev)
-# dpkg-dev: the .deb's dependencies (dpkg-shlibdeps); man-db, groff-base,
+# libclang-rt-14-dev: libFuzzer and the sanitizer runtimes for clang 14
+# (only recommended by clang; tests/fuzz/run.sh).  dpkg-dev: the .deb's
+# dependencies (dpkg-shlibdeps); man-db, groff-base,
 # mandoc: the manual pages rendered and linted; systemd: systemd-analyze verify
 # on the unit.  pmacct (nfacctd), python3-ipfix, python3-yaml and PostgreSQL:
 # the collector tests with the shipped decoder files; fastnetmon: the wire
