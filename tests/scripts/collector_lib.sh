@@ -29,6 +29,7 @@ cleanup() {
 	for pid in "${!LIVE[@]}"; do
 		stop_pid "$pid"
 	done
+	[[ -n ${ON_EXIT:-} ]] && eval "$ON_EXIT"
 	if [[ -n ${KEEP:-} ]]; then
 		echo "work dir kept: $WORK"
 	else

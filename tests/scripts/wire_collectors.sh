@@ -78,6 +78,19 @@ H=$HERE/wire_collectors.py
 . "$HERE/collector_lib.sh"
 indent() { sed 's/^/       /'; }
 
+# The probe sends a run's records in one burst (110 datagrams of 1400 bytes
+# with nfstream over v9): more than a default UDP receive buffer (212 kB,
+# ~2.3 kB of kernel memory a datagram) holds when nfacctd is slow to read on
+# a busy machine, and the last flows were lost there, not in the probe.  So
+# nfacctd asks for 8 MB (nfacctd_pipe_size), which the kernel grants up to
+# net.core.rmem_max: raised for the test when lower, and put back at exit.
+NFACCTD_RCVBUF=8388608
+rmem_max=$(sysctl -n net.core.rmem_max 2>/dev/null || echo 0)
+if [[ $rmem_max -lt $NFACCTD_RCVBUF && $(id -u) -eq 0 ]] &&
+    sysctl -qw net.core.rmem_max=$NFACCTD_RCVBUF 2>/dev/null; then
+	ON_EXIT="sysctl -qw net.core.rmem_max=$rmem_max"
+fi
+
 # Start nfacctd on 127.0.0.1:$2 with primitives $3, JSON lines into $1/pm.json;
 # sets PM_PID.
 start_nfacctd() {
@@ -96,6 +109,7 @@ start_nfacctd() {
 	print_output_file[p]: $d/pm.json
 	print_output_file_append[p]: true
 	print_refresh_time[p]: 1
+	nfacctd_pipe_size: $NFACCTD_RCVBUF
 	EOF
 	nfacctd -f "$d/nfacctd.conf" >"$d/nfacctd.log" 2>&1 &
 	PM_PID=$!
