@@ -26,11 +26,11 @@ if ! command -v clang >/dev/null; then
 	exit 1
 fi
 if [ ! -f "$bdir/CMakeCache.txt" ]; then
-	CC=clang cmake -S "$top" -B "$bdir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	CC=clang CXX=clang++ cmake -S "$top" -B "$bdir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	    -DSTREAMPROBE_FUZZ=ON >/dev/null
 elif ! grep -q '^STREAMPROBE_FUZZ:BOOL=ON' "$bdir/CMakeCache.txt"; then
 	echo "run.sh: $bdir is not a fuzz build (configure it with" \
-	    "CC=clang -DSTREAMPROBE_FUZZ=ON, or name another directory)" >&2
+	    "CC=clang CXX=clang++ -DSTREAMPROBE_FUZZ=ON, or name another directory)" >&2
 	exit 1
 fi
 targets=()
