@@ -391,6 +391,48 @@ closing_hit(struct flowtab *ft, uint32_t idx, struct ft_links *l,
 	return true;
 }
 
+uint32_t
+flowtab_prefetch_bucket(const struct flowtab *ft, const struct pkt_view *pv)
+{
+	struct flow_key key;
+	uint32_t h;
+	uint8_t src_end;
+
+	flow_key_from_pkt(pv, &key, &src_end);
+	h = key_hash(ft, &key);
+	__builtin_prefetch(&ft->buckets[h & ft->bucket_mask]);
+	return h;
+}
+
+/* The chain's first entry: the flow itself unless its bucket is shared. */
+void
+flowtab_prefetch_entry(const struct flowtab *ft, uint32_t hash)
+{
+	uint32_t idx = ft->buckets[hash & ft->bucket_mask];
+	const uint8_t *e;
+
+	if (idx == NIL)
+		return;
+	e = (const uint8_t *)entry_links(ft, idx);
+	__builtin_prefetch(e, 1);
+	__builtin_prefetch(e + 64, 1);
+	__builtin_prefetch(e + 128, 1);
+}
+
+void
+flowtab_prefetch_lru(const struct flowtab *ft, uint32_t hash)
+{
+	uint32_t idx = ft->buckets[hash & ft->bucket_mask];
+	const struct ft_links *l;
+
+	if (idx == NIL || (l = entry_links(ft, idx))->hash != hash)
+		return;
+	if (l->lru_prev != NIL)
+		__builtin_prefetch(entry_links(ft, l->lru_prev), 1);
+	if (l->lru_next != NIL)
+		__builtin_prefetch(entry_links(ft, l->lru_next), 1);
+}
+
 struct flow *
 flowtab_lookup(struct flowtab *ft, const struct pkt_view *pv, uint64_t now_ms,
     enum flow_dir *dir)

@@ -83,6 +83,19 @@ struct flow *flowtab_lookup(struct flowtab *ft, const struct pkt_view *pv,
     uint64_t now_ms, enum flow_dir *dir);
 
 /*
+ * Cache warming for a batch of packets (meter_batch()): a lookup touches
+ * the hash bucket, the flow's entry and its LRU neighbours, each a likely
+ * cache miss in a big table.  Called a few packets ahead, in this order,
+ * the three loads overlap with the work on the packets in between:
+ * flowtab_prefetch_bucket() returns the hash the other two take.  Pure
+ * hints: they change nothing.
+ */
+uint32_t flowtab_prefetch_bucket(const struct flowtab *ft,
+    const struct pkt_view *pv);
+void flowtab_prefetch_entry(const struct flowtab *ft, uint32_t hash);
+void flowtab_prefetch_lru(const struct flowtab *ft, uint32_t hash);
+
+/*
  * Expire up to budget idle flows: closing flows past their linger first
  * (FLOW_END_OF_FLOW), then the least recently used (FLOW_END_IDLE).
  */

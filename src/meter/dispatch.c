@@ -35,6 +35,7 @@
 #define IDLE_WAIT_MS	100
 #define EMPTY_WAIT_MS	500
 #define ROOM_WAIT_MS	100
+#define WAKE_BATCHES	4
 
 struct dispatch_q {
 	struct dispatch		*d;
@@ -88,7 +89,11 @@ meter_thread(void *arg)
 		end = b->end;
 		quiet = b->n == 0;
 		ring_pop_end(q->ring);
-		wake_signal(&d->room);
+		/* Hysteresis: a reader waiting for room is woken once the
+		 * ring is half empty, to refill half of it in one go, not for
+		 * every batch (a system call and two context switches). */
+		if (ring_pending(q->ring) <= RING_BATCHES / 2)
+			wake_signal(&d->room);
 		meter_between_reads(q->meter, quiet);	/* live only */
 		meter_publish(q->meter, false);
 	}
@@ -184,14 +189,22 @@ batch_get(struct dispatch_q *q)
 	return b;
 }
 
+/*
+ * A sleeping meter is woken when its ring holds WAKE_BATCHES, or at once
+ * when the reader is done with a read (force): by then it has sent every
+ * meter what it had (dispatch_read()), so no meter sleeps on packets for
+ * longer than one read, and a meter as fast as the reader is woken for a
+ * few batches at a time, not for each.
+ */
 static void
-batch_put(struct dispatch_q *q)
+batch_put(struct dispatch_q *q, bool force)
 {
 	q->cur->clock_ms = q->d->clock_ms;
 	q->sent_clock = q->d->clock_ms;
 	ring_push_end(q->ring);
 	q->cur = NULL;
-	wake_signal(&q->wake);
+	if (force || ring_filled(q->ring) >= WAKE_BATCHES)
+		wake_signal(&q->wake);
 }
 
 /*
@@ -251,7 +264,7 @@ dispatch_packet(void *arg, const struct cap_pkt *h, const uint8_t *frame)
 	len = ((uint32_t)pv.l3_len + 7) & ~(uint32_t)7;
 	if (q->cur != NULL && (q->cur->n == DISPATCH_BATCH_PKTS ||
 	    q->cur->used + len > DISPATCH_BATCH_BYTES))
-		batch_put(q);
+		batch_put(q, false);
 	b = batch_get(q);
 	p = &b->pkt[b->n++];
 	p->pv = pv;
@@ -277,8 +290,9 @@ dispatch_read(struct dispatch *d, int max)
 		q = &d->q[i];
 		if (q->cur != NULL || q->sent_clock != d->clock_ms) {
 			(void)batch_get(q);
-			batch_put(q);
-		}
+			batch_put(q, true);
+		} else
+			wake_signal(&q->wake);
 	}
 	dispatch_publish(d, false);
 	return n;
@@ -298,7 +312,7 @@ dispatch_finish(struct dispatch *d)
 		if (!q->started)
 			continue;
 		batch_get(q)->end = true;
-		batch_put(q);
+		batch_put(q, true);
 	}
 	for (i = 0; i < d->conf.nmeters; i++)
 		if (d->q[i].started)

@@ -406,16 +406,44 @@ meter_packet(void *arg, const struct cap_pkt *h, const uint8_t *frame)
 	meter_account(m, &pv, t);
 }
 
+#define PREFETCH_BUCKET	6
+#define PREFETCH_ENTRY	4
+#define PREFETCH_LRU	2
+
+static uint32_t
+prefetch_bucket(const struct meter *m, const struct dispatch_batch *b,
+    unsigned i)
+{
+	struct pkt_view pv = b->pkt[i].pv;
+
+	pv.l3 = b->data + b->pkt[i].off;
+	return flowtab_prefetch_bucket(m->ft, &pv);
+}
+
 void
 meter_batch(struct meter *m, const struct dispatch_batch *b)
 {
-	const struct dispatch_pkt *p, *end = b->pkt + b->n;
+	uint32_t hash[DISPATCH_BATCH_PKTS];
 	struct pkt_view pv;
+	unsigned i, n = b->n;
 
-	for (p = b->pkt; p < end; p++) {
-		pv = p->pv;
-		pv.l3 = b->data + p->off;
-		meter_account(m, &pv, p->t_ms);
+	/* A software pipeline over the batch: packet i + 6's bucket, i + 4's
+	 * entry and i + 2's LRU neighbours are fetched while packet i is
+	 * metered (flowtab_prefetch_bucket()).  The batch is known ahead,
+	 * unlike packets read one at a time. */
+	for (i = 0; i < n && i < PREFETCH_BUCKET; i++)
+		hash[i] = prefetch_bucket(m, b, i);
+	for (i = 0; i < n; i++) {
+		if (i + PREFETCH_BUCKET < n)
+			hash[i + PREFETCH_BUCKET] =
+			    prefetch_bucket(m, b, i + PREFETCH_BUCKET);
+		if (i + PREFETCH_ENTRY < n)
+			flowtab_prefetch_entry(m->ft, hash[i + PREFETCH_ENTRY]);
+		if (i + PREFETCH_LRU < n)
+			flowtab_prefetch_lru(m->ft, hash[i + PREFETCH_LRU]);
+		pv = b->pkt[i].pv;
+		pv.l3 = b->data + b->pkt[i].off;
+		meter_account(m, &pv, b->pkt[i].t_ms);
 	}
 	/* The reader's clock: a meter that got few packets still expires
 	 * its flows as the capture's time goes on. */

@@ -108,3 +108,21 @@ ring_pop_end(struct ring *r)
 
 	atomic_store_explicit(&r->tail, t + 1, memory_order_release);
 }
+
+uint32_t
+ring_pending(struct ring *r)
+{
+	uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+
+	r->head_cache = atomic_load_explicit(&r->head, memory_order_acquire);
+	return (uint32_t)(r->head_cache - t);
+}
+
+uint32_t
+ring_filled(const struct ring *r)
+{
+	uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
+
+	return (uint32_t)(h - atomic_load_explicit(&r->tail,
+	    memory_order_acquire));
+}

@@ -22,5 +22,9 @@ uint32_t ring_room(struct ring *r);		/* producer: free slots */
 void ring_push_end(struct ring *r);
 const void *ring_pop_begin(struct ring *r);	/* NULL when empty */
 void ring_pop_end(struct ring *r);
+/* Slots filled, as the consumer (ring_pending()) or the producer
+ * (ring_filled()) sees it: for wake-up hysteresis, exact or a little stale. */
+uint32_t ring_pending(struct ring *r);
+uint32_t ring_filled(const struct ring *r);
 
 #endif

@@ -7,6 +7,8 @@ packages=(build-essential cmake pkg-config python3 libpcap-dev libcmocka-dev lib
 	clang libclang-rt-14-dev dpkg-dev man-db groff-base mandoc systemd
 	pmacct python3-ipfix python3-yaml postgresql-15 postgresql-client-15
 	fastnetmon libdragonbox-dev)
+# `setup.sh bench` adds the peers that tests/bench/ times the probe against.
+[ "${1:-}" = bench ] && packages+=(softflowd libndpi-bin linux-perf time)
 # libclang-rt-14-dev: libFuzzer and the sanitizer runtimes for clang 14
 # (only recommended by clang; tests/fuzz/run.sh).  dpkg-dev: the .deb's
 # dependencies (dpkg-shlibdeps); man-db, groff-base,
