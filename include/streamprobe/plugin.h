@@ -125,6 +125,10 @@ struct sp_pkt {
 	uint16_t	 tcp_window;	/* as sent, not scaled */
 	uint16_t	 payload_len;	/* captured payload bytes */
 	const uint8_t	*payload;
+	/* The same time as time_ms at the capture's resolution, us since
+	 * the epoch (time_ms is NFStream's, truncated to the ms): for
+	 * sub-millisecond intervals such as a LAN round trip. */
+	uint64_t	 time_us;
 };
 
 /*
