@@ -140,6 +140,7 @@ is_retransmission(const struct tcp_perf *st, const struct dir *fwd,
     int keepalive, uint64_t now)
 {
 	uint64_t ooo;
+	uint32_t end;
 	int not_adv;
 
 	if (seglen == 0 && (flags & (SP_TCP_SYN | SP_TCP_FIN)) == 0)
@@ -155,10 +156,12 @@ is_retransmission(const struct tcp_perf *st, const struct dir *fwd,
 	if (not_adv && rev->dupacks >= 2 && rev->lastack == seq &&
 	    now - rev->lastack_us < FAST_RETX_US)
 		return 1;		/* fast retransmission */
+	/* Out-of-order: soon after the highest segment, and not one that
+	 * ends exactly there (a repeat of the last SYN, FIN or data). */
 	ooo = st->initial_rtt ? st->initial_rtt : OOO_DEFAULT_US;
-	if (not_adv && now - fwd->nextseq_us < ooo &&
-	    fwd->nextseq != seq + seglen)
-		return 0;		/* out-of-order */
+	end = seq + seglen + ((flags & (SP_TCP_SYN | SP_TCP_FIN)) ? 1 : 0);
+	if (not_adv && now - fwd->nextseq_us < ooo && fwd->nextseq != end)
+		return 0;
 	if (seglen > 0 && rev->lastack != 0 &&
 	    LE_SEQ(seq + seglen, rev->lastack))
 		return 1;		/* spurious retransmission */
