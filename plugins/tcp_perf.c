@@ -22,7 +22,7 @@
  * run and whether the last segment was a keep-alive or a zero-window
  * probe.  Wireshark's list of unacknowledged segments, which decides only
  * other flags (RTO, acked-lost, bytes in flight), is not kept: the state
- * is 96 bytes, fixed, and a packet costs a few compares.  Where the
+ * is 120 bytes, fixed, and a packet costs a few compares.  Where the
  * answer can differ from tshark's, README.md ("tcp_perf") says so.
  *
  * Times are in microseconds (struct sp_pkt's time_us); Wireshark works in
@@ -131,8 +131,9 @@ pkt_us(const struct sp_pkt *p)
 /*
  * Is this segment a retransmission (plain, fast or spurious)?  The
  * "RETRANSMISSION/FAST RETRANSMISSION/OUT-OF-ORDER" block of Wireshark
- * 4.0, in its order: keep-alive, fast retransmission, out-of-order,
- * spurious, then any segment that does not advance the sequence.
+ * 4.0.17, in its order: keep-alive (no), spurious, fast retransmission,
+ * out-of-order (no), then any segment that does not advance the
+ * sequence.
  */
 static int
 is_retransmission(const struct tcp_perf *st, const struct dir *fwd,
@@ -151,6 +152,12 @@ is_retransmission(const struct tcp_perf *st, const struct dir *fwd,
 	/* More than one byte just below nextseq: new data after a probe. */
 	if (seglen > 1 && fwd->nextseq - 1 == seq)
 		not_adv = 0;
+	/* Data the receiver has acked already: spurious retransmission,
+	 * tested first (tshark 4.0.17 flags such a segment spurious even
+	 * when it would pass for out-of-order). */
+	if (seglen > 0 && rev->lastack != 0 &&
+	    LE_SEQ(seq + seglen, rev->lastack))
+		return 1;
 	/* Unsigned differences: a clock going back is "long ago", as
 	 * Wireshark's guint64 t. */
 	if (not_adv && rev->dupacks >= 2 && rev->lastack == seq &&
@@ -162,9 +169,6 @@ is_retransmission(const struct tcp_perf *st, const struct dir *fwd,
 	end = seq + seglen + ((flags & (SP_TCP_SYN | SP_TCP_FIN)) ? 1 : 0);
 	if (not_adv && now - fwd->nextseq_us < ooo && fwd->nextseq != end)
 		return 0;
-	if (seglen > 0 && rev->lastack != 0 &&
-	    LE_SEQ(seq + seglen, rev->lastack))
-		return 1;		/* spurious retransmission */
 	return not_adv;			/* retransmission */
 }
 

@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+"""tcp_perf_tshark.py --probe P --plugin SO --shared DIR - the tcp_perf
+plugin's columns against tshark's own TCP analysis, flow by flow.
+
+For each capture below the probe runs with --plugin tcp_perf.so and long
+timeouts (no flow is split by time: tshark's analysis never is), and tshark
+(4.0, Debian 12) reads the same file.  Per tshark TCP stream (tcp.stream):
+
+  retransmissions by sender   packets with tcp.analysis.retransmission,
+                              .fast_retransmission or .spurious_retransmission
+  zero windows by sender      packets with tcp.analysis.zero_window
+  initial_rtt_us              tcp.analysis.initial_rtt, in us (rounded)
+  server_rtt_us, client_rtt_us  derived here from tshark's packet times and
+      flags (tcp.analysis has no such field): server = the first SYN/ACK
+      later than a pure SYN minus the latest pure SYN before it; client =
+      the ACK that sets initial_rtt (the first pure ACK, SYN clear, later
+      than a pure SYN) minus the latest SYN/ACK before it (0: none)
+
+A stream maps to the probe's TCP flows by its two endpoints (address, port;
+the VLAN ignored, as tshark does).  Where one stream is one flow every
+column must be equal, each direction by its sender.  Where tshark and the
+probe cut a connection differently (tshark starts a new stream on a SYN
+after the connection closed, the probe with NFStream's semantics keeps one
+flow), the per-sender sums of retransmissions and zero windows are compared
+and the RTTs are not (the plugin's first handshake against tshark's per
+stream); those pairs are listed.  Packets inside ICMP errors are left out
+(tshark does not analyse them; the probe counts them as ICMP).
+"""
+import argparse
+import csv
+import os
+import subprocess
+import sys
+import tempfile
+from collections import defaultdict
+
+# Captures with retransmissions of each kind and the one zero window of the
+# shared set (tshark -Y tcp.analysis.zero_window over ../shared/pcaps and
+# nfstream_testdata: only skype.pcap has one; unit_tcp_perf covers zero
+# windows, probes and their acks by hand).
+CAPTURES = [
+    "skype.pcap",             # 469 retransmissions, 1 zero window
+    "alexa-app.pcapng",       # 201 retransmissions, 35 spurious
+    "webex.pcap",             # 39 retransmissions, 9 spurious
+    "1kxun.pcap",             # 47, fast retransmissions
+    "KakaoTalk_talk.pcap",    # 16
+    "ocs.pcap",               # 10
+    "mongodb.pcap",           # SYNs repeated 16 us apart
+    "googledns_android10.pcap",
+    "tls_certificate_too_long.pcap",  # IPv6
+    "synscan.pcap",           # SYN scan: SYN/RST, no handshake
+]
+
+FIELDS = ["tcp.stream", "frame.time_epoch", "ip.src", "ipv6.src",
+          "tcp.srcport", "ip.dst", "ipv6.dst", "tcp.dstport", "tcp.flags",
+          "tcp.analysis.retransmission", "tcp.analysis.fast_retransmission",
+          "tcp.analysis.spurious_retransmission",
+          "tcp.analysis.zero_window", "tcp.analysis.initial_rtt"]
+
+SYN, ACK = 0x02, 0x10
+
+
+def epoch_us(s):
+    """frame.time_epoch ('1431969790.024440000') to integer us, truncated
+    as the probe's clock (libpcap microseconds)."""
+    sec, _, frac = s.partition(".")
+    return int(sec) * 1000000 + int((frac + "000000")[:6])
+
+
+def tshark_streams(pcap):
+    cmd = ["tshark", "-r", pcap, "-Y", "tcp && !icmp && !icmpv6",
+           "-T", "fields", "-E", "occurrence=l"]
+    for f in FIELDS:
+        cmd += ["-e", f]
+    out = subprocess.run(cmd, check=True, capture_output=True,
+                         text=True).stdout
+    streams = {}
+    for line in out.splitlines():
+        v = line.split("\t")
+        if len(v) < len(FIELDS) or not v[0]:
+            continue
+        sid = int(v[0])
+        t = epoch_us(v[1])
+        src = (v[2] or v[3], int(v[4]))
+        dst = (v[5] or v[6], int(v[7]))
+        flags = int(v[8], 16)
+        s = streams.get(sid)
+        if s is None:
+            s = streams[sid] = {
+                "src": src, "dst": dst, "retx": defaultdict(int),
+                "zwin": defaultdict(int), "initial_rtt_us": 0,
+                "server_rtt_us": 0, "client_rtt_us": 0,
+                "syn": 0, "synack": 0, "irtt_seen": False}
+        if v[9] or v[10] or v[11]:
+            s["retx"][src] += 1
+        if v[12]:
+            s["zwin"][src] += 1
+        if v[13] and not s["initial_rtt_us"]:
+            s["initial_rtt_us"] = round(float(v[13]) * 1e6)
+        sa = flags & (SYN | ACK)
+        if sa == SYN:
+            s["syn"] = t
+        elif sa == SYN | ACK:
+            if s["syn"] and not s["server_rtt_us"] and t > s["syn"]:
+                s["server_rtt_us"] = t - s["syn"]
+            s["synack"] = t
+        elif sa == ACK and s["syn"] and not s["irtt_seen"] and t > s["syn"]:
+            # The packet where tshark sets initial_rtt (its own test).
+            s["irtt_seen"] = True
+            if s["synack"] and t > s["synack"]:
+                s["client_rtt_us"] = t - s["synack"]
+    return streams
+
+
+def probe_flows(probe, plugin, pcap, tmp):
+    out = os.path.join(tmp, "flows.csv")
+    subprocess.run([probe, "-r", pcap, "--plugin", plugin, "--csv", out,
+                    "--n-dissections", "0", "--idle-timeout", "1000000000",
+                    "--active-timeout", "1000000000", "--no-progress"],
+                   check=True)
+    with open(out, newline="") as fp:
+        return [r for r in csv.DictReader(fp) if r["protocol"] == "6"]
+
+
+def compare(name, streams, flows):
+    by_pair = defaultdict(lambda: ([], []))
+    for s in streams.values():
+        by_pair[frozenset((s["src"], s["dst"]))][0].append(s)
+    for f in flows:
+        src = (f["src_ip"], int(f["src_port"]))
+        dst = (f["dst_ip"], int(f["dst_port"]))
+        by_pair[frozenset((src, dst))][1].append(f)
+    errors, split = [], []
+    nflows = nretx = nzwin = nrtt = 0
+    for pair, (ss, ff) in sorted(by_pair.items(), key=lambda x: str(x[0])):
+        if not ss or not ff:
+            errors.append(f"{name} {sorted(pair)}: {len(ss)} tshark "
+                          f"streams, {len(ff)} probe flows")
+            continue
+        want = {"retx": defaultdict(int), "zwin": defaultdict(int)}
+        got = {"retx": defaultdict(int), "zwin": defaultdict(int)}
+        for s in ss:
+            for k in ("retx", "zwin"):
+                for ep, n in s[k].items():
+                    want[k][ep] += n
+        for f in ff:
+            src = (f["src_ip"], int(f["src_port"]))
+            dst = (f["dst_ip"], int(f["dst_port"]))
+            got["retx"][src] += int(f["udps.src2dst_retransmissions"])
+            got["retx"][dst] += int(f["udps.dst2src_retransmissions"])
+            got["zwin"][src] += int(f["udps.src2dst_zero_windows"])
+            got["zwin"][dst] += int(f["udps.dst2src_zero_windows"])
+        for k in ("retx", "zwin"):
+            for ep in set(want[k]) | set(got[k]):
+                if want[k][ep] != got[k][ep]:
+                    errors.append(f"{name} {sorted(pair)} {k} sent by {ep}: "
+                                  f"tshark {want[k][ep]}, probe "
+                                  f"{got[k][ep]}")
+        nflows += len(ff)
+        nretx += sum(want["retx"].values())
+        nzwin += sum(want["zwin"].values())
+        if len(ss) != 1 or len(ff) != 1:
+            split.append(f"{name} {sorted(pair)}: {len(ss)} streams, "
+                         f"{len(ff)} flows (RTTs not compared)")
+            continue
+        s, f = ss[0], ff[0]
+        for col in ("initial_rtt_us", "server_rtt_us", "client_rtt_us"):
+            if int(f["udps." + col]) != s[col]:
+                errors.append(f"{name} {sorted(pair)} {col}: tshark "
+                              f"{s[col]}, probe {f['udps.' + col]}")
+        nrtt += s["initial_rtt_us"] > 0
+    print(f"{name}: {len(streams)} streams, {nflows} flows, "
+          f"{nretx} retransmissions, {nzwin} zero windows, "
+          f"{nrtt} handshake RTTs compared")
+    return errors, split
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--probe", required=True)
+    ap.add_argument("--plugin", required=True)
+    ap.add_argument("--shared", required=True)
+    a = ap.parse_args()
+    pcaps = os.path.join(a.shared, "pcaps")
+    if not os.path.isdir(pcaps):
+        print(f"tcp_perf_tshark: {pcaps} not found (the shared captures "
+              f"beside the repository)", file=sys.stderr)
+        return 1
+    errors, split = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in CAPTURES:
+            path = os.path.join(pcaps, name)
+            if not os.path.isfile(path):
+                print(f"tcp_perf_tshark: {path} missing", file=sys.stderr)
+                return 1
+            e, s = compare(name, tshark_streams(path),
+                           probe_flows(a.probe, a.plugin, path, tmp))
+            errors += e
+            split += s
+    for s in split:
+        print("  split differently:", s)
+    for e in errors:
+        print("MISMATCH", e)
+    if errors:
+        print(f"tcp_perf_tshark: {len(errors)} mismatches", file=sys.stderr)
+        return 1
+    print("tcp_perf_tshark: all equal")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
