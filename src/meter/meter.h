@@ -52,6 +52,9 @@ struct meter_conf {
 	 * drops, counted) and flows also expire on the wall clock. */
 	bool			 live;
 	struct wake		*wake;		/* the export stage's; may be NULL */
+	/* Plugins (src/plugin/): NULL when none is loaded, and then the
+	 * packet path pays one predictable branch. */
+	struct plugin_meter	*plugins;
 };
 
 /* Published counters; every field is written by the meter only. */
