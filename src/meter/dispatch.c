@@ -270,6 +270,7 @@ dispatch_packet(void *arg, const struct cap_pkt *h, const uint8_t *frame)
 	p->pv = pv;
 	p->pv.l3 = NULL;
 	p->t_ms = t;
+	p->usec = (uint32_t)h->ts_usec;
 	p->off = b->used;
 	if (pv.l3_len != 0)
 		memcpy(b->data + b->used, pv.l3, pv.l3_len);

@@ -55,6 +55,7 @@ struct dispatch_pkt {
 	struct pkt_view	pv;	/* l3 is set by the meter: data + off */
 	uint64_t	t_ms;	/* the reader's clock at this packet */
 	uint32_t	off;
+	uint32_t	usec;	/* the packet's ts_usec (plugins' time_us) */
 };
 
 struct dispatch_batch {

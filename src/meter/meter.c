@@ -88,6 +88,7 @@ struct meter {
 	struct flowtab		*ft;
 	const struct flowext	*ext;
 	struct plugin_meter	*plugins;	/* NULL: none loaded */
+	uint32_t		 pkt_usec;	/* this packet's ts_usec (time_us) */
 	enum pkt_size_kind	 size_kind;
 	bool			 decode_tunnels;
 	bool			 live;
@@ -381,7 +382,8 @@ meter_account(struct meter *m, const struct pkt_view *pv, uint64_t t)
 	flow_account(f, dir, t, size, pv->tcp_flags);
 	/* Plugins see the packet counted (NFStream's order) and may end the
 	 * flow after it (expiration_id -1). */
-	if (m->plugins != NULL && plugin_packet(m->plugins, f, pv, dir, t))
+	if (m->plugins != NULL && plugin_packet(m->plugins, f, pv, dir, t,
+	    m->pkt_usec))
 		flowtab_end(m->ft, f);
 	else if (m->tcp_end && (pv->tcp_flags & (TCP_FLAG_FIN | TCP_FLAG_RST)) &&
 	    pv->protocol == 6)
@@ -410,6 +412,7 @@ meter_packet(void *arg, const struct cap_pkt *h, const uint8_t *frame)
 	t = (uint64_t)h->ts_sec * 1000 + (uint64_t)(h->ts_usec / 1000);
 	if (t < m->tick_ms)
 		t = m->tick_ms;
+	m->pkt_usec = (uint32_t)h->ts_usec;
 	meter_account(m, &pv, t);
 }
 
@@ -450,6 +453,7 @@ meter_batch(struct meter *m, const struct dispatch_batch *b)
 			flowtab_prefetch_lru(m->ft, hash[i + PREFETCH_LRU]);
 		pv = b->pkt[i].pv;
 		pv.l3 = b->data + b->pkt[i].off;
+		m->pkt_usec = b->pkt[i].usec;
 		meter_account(m, &pv, b->pkt[i].t_ms);
 	}
 	/* The reader's clock: a meter that got few packets still expires

@@ -763,7 +763,8 @@ plugin_meter_destroy(struct plugin_meter *pm)
 
 bool
 plugin_packet(struct plugin_meter *pm, struct flow *f,
-    const struct pkt_view *pv, enum flow_dir dir, uint64_t now_ms)
+    const struct pkt_view *pv, enum flow_dir dir, uint64_t now_ms,
+    uint32_t usec)
 {
 	const struct plugin_set *s = pm->set;
 	uint8_t *ext = (uint8_t *)flow_ext(f) + pm->ext_off;
@@ -777,6 +778,9 @@ plugin_packet(struct plugin_meter *pm, struct flow *f,
 	decode_l4_detail(pv, &d);
 	memset(&pkt, 0, sizeof(pkt));
 	pkt.time_ms = now_ms;
+	/* usec: the capture's ts_usec; its sub-ms part on the probe's ms
+	 * clock keeps time_us / 1000 == time_ms. */
+	pkt.time_us = now_ms * 1000 + usec % 1000;
 	pkt.direction = dir == FLOW_DIR_SRC2DST ? SP_SRC_TO_DST : SP_DST_TO_SRC;
 	pkt.raw_size = pv->size[PKT_SIZE_RAW];
 	pkt.ip_size = pv->size[PKT_SIZE_IP];

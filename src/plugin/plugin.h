@@ -59,6 +59,7 @@ void plugin_meter_destroy(struct plugin_meter *pm);
 
 /* Metering thread, after flow_account(): true if the flow must end now. */
 bool plugin_packet(struct plugin_meter *pm, struct flow *f,
-    const struct pkt_view *pv, enum flow_dir dir, uint64_t now_ms);
+    const struct pkt_view *pv, enum flow_dir dir, uint64_t now_ms,
+    uint32_t usec);
 
 #endif
