@@ -32,14 +32,23 @@ packet twice, mongodb.pcap) is two flows in the probe, one per VLAN, and
 one stream in tshark, whose second copies are retransmissions to it: such
 pairs are listed and not compared.  Packets inside ICMP errors are left out
 (tshark does not analyse them; the probe counts them as ICMP).
+
+The same runs also write JSON and an IPFIX file with the nfstream template:
+every flow's udps values in JSON equal its CSV row's, `ipfixDump --rfc5610`
+names the seven elements (RFC 5610 type records), and each element's
+values over the file's records are the CSV column's values.
 """
 import argparse
 import csv
+import json
 import os
 import subprocess
 import sys
 import tempfile
-from collections import defaultdict
+from collections import Counter, defaultdict
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ipfix_roundtrip import parse_dump  # noqa: E402
 
 # Captures with retransmissions of each kind and the one zero window of the
 # shared set (tshark -Y tcp.analysis.zero_window over ../shared/pcaps and
@@ -126,14 +135,51 @@ def tshark_streams(pcap):
     return streams
 
 
-def probe_flows(probe, plugin, pcap, tmp):
-    out = os.path.join(tmp, "flows.csv")
+COLUMNS = ["initial_rtt_us", "server_rtt_us", "client_rtt_us",
+           "src2dst_retransmissions", "dst2src_retransmissions",
+           "src2dst_zero_windows", "dst2src_zero_windows"]
+
+
+def probe_flows(probe, plugin, pcap, tmp, errors):
+    """The probe's TCP flows (CSV rows); JSON and IPFIX checked against
+    the CSV of the same run."""
+    out, js, ipfix = (os.path.join(tmp, "flows." + x)
+                      for x in ("csv", "json", "ipfix"))
     subprocess.run([probe, "-r", pcap, "--plugin", plugin, "--csv", out,
+                    "--json", js, "--template", "nfstream", "--export",
+                    "ipfix+file://" + ipfix,
                     "--n-dissections", "0", "--idle-timeout", "315360000",
                     "--active-timeout", "315360000", "--no-progress"],
-                   check=True)
+                   check=True, stderr=subprocess.DEVNULL)
     with open(out, newline="") as fp:
-        return [r for r in csv.DictReader(fp) if r["protocol"] == "6"]
+        rows = list(csv.DictReader(fp))
+    name = os.path.basename(pcap)
+    with open(js) as fp:
+        objs = {o["id"]: o for o in map(json.loads, fp)}
+    for r in rows:
+        o = objs.get(int(r["id"]), {})
+        for c in COLUMNS:
+            if o.get("udps." + c) != int(r["udps." + c]):
+                errors.append(f"{name} flow {r['id']} JSON udps.{c} "
+                              f"{o.get('udps.' + c)}, CSV {r['udps.' + c]}")
+    dump = subprocess.run(["ipfixDump", "--rfc5610", "--in", ipfix],
+                          check=True, capture_output=True, text=True).stdout
+    got = defaultdict(Counter)
+    for ev in parse_dump(dump):
+        if ev[0] == "rec":
+            for _, _, elem, value in ev[2]:
+                if elem.startswith("udps_"):
+                    got[elem[5:]][int(value)] += 1
+    for c in COLUMNS:
+        if f"informationElementName : (len: {5 + len(c)}) udps_{c}" \
+                not in dump:
+            errors.append(f"{name} IPFIX: no type record names udps_{c}")
+        want = Counter(int(r["udps." + c]) for r in rows)
+        if got[c] != want:
+            errors.append(f"{name} IPFIX udps_{c} values differ from the "
+                          f"CSV's ({sum(got[c].values())} records, "
+                          f"{len(rows)} flows)")
+    return [r for r in rows if r["protocol"] == "6"]
 
 
 def compare(name, streams, flows):
@@ -212,8 +258,8 @@ def main():
             if not os.path.isfile(path):
                 print(f"tcp_perf_tshark: {path} missing", file=sys.stderr)
                 return 1
-            e, s = compare(name, tshark_streams(path),
-                           probe_flows(a.probe, a.plugin, path, tmp))
+            flows = probe_flows(a.probe, a.plugin, path, tmp, errors)
+            e, s = compare(name, tshark_streams(path), flows)
             errors += e
             split += s
     for s in split:
