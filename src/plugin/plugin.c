@@ -533,27 +533,6 @@ plugin_set_register(struct plugin_set *s, char *errbuf, size_t errlen)
 	return 0;
 }
 
-unsigned
-plugin_set_no_v9(const struct plugin_set *s, char *names, size_t len)
-{
-	unsigned k, n = 0;
-	size_t used = 0;
-
-	if (len > 0)
-		names[0] = '\0';
-	for (k = 0; s != NULL && k < s->ncols; k++) {
-		const struct plugin *pl = &s->pl[s->cols[k].plugin];
-
-		if (pl->p->fields[s->cols[k].field].v9_id != 0)
-			continue;
-		n++;
-		if (used < len)
-			used += (size_t)snprintf(names + used, len - used, "%s%s",
-			    used ? ", " : "", pl->col_name[s->cols[k].field]);
-	}
-	return n;
-}
-
 void
 plugin_set_free(struct plugin_set *s)
 {
