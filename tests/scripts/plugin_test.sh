@@ -10,7 +10,9 @@
 #     the run without it; --threads 2 gives the same rows (ids aside).
 #  3. IPFIX file, nfstream template: ipfixDump --rfc5610 names the element
 #     udps_packet_with_666_size (type record) and its values sum to the CSV's;
-#     NetFlow v9 (libfixbuf's collector) carries it under its v9 id.
+#     NetFlow v9 (libfixbuf's collector) carries it under its v9 id;
+#     gen_collectors --plugin writes a libfixbuf element file with which
+#     ipfixDump (no --rfc5610) decodes it by name, value for value.
 #  4. view_plugin (tests/plugins): TTL, TCP sequence number, payload bytes and
 #     first payload byte equal tshark's on a one-flow capture, the mean raw
 #     size equals the CSV's bytes/packets, ARGS and plugin.NAME.KEY reach
@@ -21,11 +23,12 @@
 #  6. Every bad plugin (tests/plugins/bad_plugin.c) exits 2 with one message
 #     naming the plugin, and no output is written (nothing read).
 set -uo pipefail
-probe=${1:?usage: plugin_test.sh PROBE PLUGIN_DIR TEST_PLUGIN_DIR SHARED NF9COLLECT}
+probe=${1:?usage: plugin_test.sh PROBE PLUGIN_DIR TEST_PLUGIN_DIR SHARED NF9COLLECT GEN_COLLECTORS}
 pdir=${2:?}
 tdir=${3:?}
 shared=${4:?}
 nf9collect=${5:?}
+gen_collectors=${6:?}
 pcaps=$shared/pcaps
 for f in WebattackSQLinj.pcap wireguard.pcap 443-curl.pcap; do
 	[ -r "$pcaps/$f" ] || { echo "FAIL: $pcaps/$f missing (shared test data)"; exit 1; }
@@ -109,6 +112,21 @@ print(base, "666-byte frames:", sum(want.values()), "flows:", len(r1))
 sys.exit(1 if bad else 0)
 EOF
 done
+
+# ---- 3a: collector files from gen_collectors --plugin ------------------------
+if "$gen_collectors" --plugin "$p666" "$(dirname "$0")/../../templates" "$tmp/gc" 2>"$tmp/err" &&
+	ipfixDump --element-file "$tmp/gc/libfixbuf/streamprobe.xml" \
+		--in "$tmp/wireguard.ipfix" >"$tmp/gc.dump" 2>&1; then
+	got=$(sed -n 's/.*(32473\/2001) *udps_packet_with_666_size : //p' "$tmp/gc.dump" | sort | tr '\n' ' ')
+	want=$(python3 -c 'import csv,sys; print(" ".join(sorted(r["udps.packet_with_666_size"] for r in csv.DictReader(open(sys.argv[1])))))' "$tmp/wireguard.1.csv")
+	if [ "$got" = "$want " ] && grep -q "^| udps.packet_with_666_size | udps_packet_with_666_size | 32473:2001 | unsigned64 | 40666 | nfstream |" "$tmp/gc/FIELDS.md"; then
+		ok
+	else
+		failed "gen_collectors --plugin: ipfixDump with its element file shows \"$got\", CSV \"$want\""
+	fi
+else
+	failed "gen_collectors --plugin: $(tail -2 "$tmp/err")"
+fi
 
 # ---- 3b: NetFlow v9 (libfixbuf's translator, tests/nf9collect) ------------
 # packet_with_666_size declares v9 id 40666: appended after the nfstream
