@@ -182,6 +182,8 @@ if "$probe" -r "$curl" --plugin "$view:hello" --plugin-arg view.tag=blue \
 	tshark -r "$curl" -T fields -E separator=, -e ip.ttl -e tcp.seq_raw \
 		-e tcp.len -e tcp.payload >"$tmp/view.tshark" 2>/dev/null
 	ipfixDump --in "$tmp/exp.ipfix" >"$tmp/exp.dump" 2>&1
+	grep -q "^streamprobe: flows: 10 ended early by plugins (expiration_id -1)$" "$tmp/err" && ok ||
+		failed "early expiry: the summary does not count 10 flows ended by plugins"
 	if python3 - "$tmp" <<'EOF'; then ok; else failed "view plugin: see above"; fi
 import csv, sys
 d = sys.argv[1]
