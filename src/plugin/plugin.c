@@ -628,6 +628,20 @@ state_out(struct plugin_meter *pm, unsigned k, uint8_t *ext)
 #endif
 }
 
+/* Plugin k's part of the flow view: its values, request word and state. */
+static inline void
+bind_flow(struct plugin_meter *pm, unsigned k, uint8_t *ext,
+    struct sp_flow *fl, uint32_t *req)
+{
+	const struct plugin *pl = &pm->set->pl[k];
+
+	*req = 0;
+	fl->sp_values = ext + pl->values_at;
+	fl->sp_value_off = pl->value_off;
+	fl->sp_request = req;
+	fl->state = state_in(pm, k, ext);
+}
+
 /* The flow extension's flow_end hook: on_expire, before the record is
  * copied to the export ring. */
 static void
@@ -648,11 +662,7 @@ pm_flow_end(void *arg, void *state)
 
 		if (pl->p->on_expire == NULL)
 			continue;
-		req = 0;
-		fl.sp_values = ext + pl->values_at;
-		fl.sp_value_off = pl->value_off;
-		fl.sp_request = &req;
-		fl.state = state_in(pm, k, ext);
+		bind_flow(pm, k, ext, &fl, &req);
 		pl->p->on_expire(pm->inst[k], &fl);
 		state_out(pm, k, ext);
 		if (req != 0)
@@ -790,11 +800,7 @@ plugin_packet(struct plugin_meter *pm, struct flow *f,
 		cb = first ? pl->p->on_init : pl->p->on_update;
 		if (cb == NULL)
 			continue;
-		req = 0;
-		fl.sp_values = ext + pl->values_at;
-		fl.sp_value_off = pl->value_off;
-		fl.sp_request = &req;
-		fl.state = state_in(pm, k, ext);
+		bind_flow(pm, k, ext, &fl, &req);
 		cb(pm->inst[k], &pkt, &fl);
 		state_out(pm, k, ext);
 		if (req != 0) {
