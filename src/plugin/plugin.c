@@ -537,24 +537,26 @@ void
 plugin_set_free(struct plugin_set *s)
 {
 	unsigned k, i;
+	bool registered;
 
 	if (s == NULL)
 		return;
-	if (col_set == s) {
+	/* Registered column names stay: the column registry names them
+	 * until the process ends (it has no way to forget a column). */
+	registered = col_set == s;
+	if (registered) {
 		tmpl_set_auto(NULL, 0);
 		col_set = NULL;
 	}
 	for (k = 0; k < s->n; k++) {
 		struct plugin *pl = &s->pl[k];
 
-		for (i = 0; i < MAX_FIELDS; i++)
+		for (i = 0; i < MAX_FIELDS && !registered; i++)
 			free(pl->col_name[i]);
 		free(pl->arg_keys);
 		free(pl->arg_values);
 		free(pl->path);
 		free(pl->arg);
-		/* The column registry keeps pointing at the names above
-		 * until exit; the code is gone only at exit too. */
 		if (pl->dl != NULL)
 			dlclose(pl->dl);
 	}
