@@ -135,7 +135,7 @@ main(int argc, char **argv)
 	static struct probe_conf conf;	/* large: keep it off the stack */
 	char errbuf[CONFIG_ERRLEN];
 	enum config_action action;
-	struct plugin_set *ps;
+	struct plugin_set *ps = NULL;
 	struct probe *p;
 	int status;
 
@@ -176,6 +176,7 @@ main(int argc, char **argv)
 		    config_check_outputs(&conf, errbuf, sizeof(errbuf)) != 0) {
 			log_warnx("%s", errbuf);
 			config_free(&conf);
+			plugin_set_free(ps);
 			return 2;
 		}
 		config_print(&conf, stdout);

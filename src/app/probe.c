@@ -192,18 +192,6 @@ probe_create(const struct probe_conf *conf, char *errbuf, size_t errlen)
 	    plugin_set_register(p->plugin_set, errbuf, errlen) != 0 ||
 	    columns_freeze(errbuf, errlen) != 0)
 		goto fail;
-	for (i = 0; i < conf->noutputs; i++)
-		if (conf->outputs[i].kind == EXPORTER_NF9) {
-			char names[256];
-			unsigned n = plugin_set_no_v9(p->plugin_set, names,
-			    sizeof(names));
-
-			if (n > 0)
-				log_info("NetFlow v9: %u plugin field%s without "
-				    "a v9 id left out of v9 records (%s)", n,
-				    n == 1 ? "" : "s", names);
-			break;
-		}
 	if ((p->stage = export_stage_create(&p->exts[0], errbuf, errlen)) ==
 	    NULL)
 		goto fail;

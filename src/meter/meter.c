@@ -565,6 +565,7 @@ meter_publish(struct meter *m, bool capture)
 	PUT(flows_evicted, fs->evicted);
 	PUT(flows_flushed, fs->flushed);
 	PUT(flows_tcp_end, fs->ended_tcp);
+	PUT(flows_plugin_end, fs->ended_plugin);
 	PUT(flows_evicted_memory, fs->evicted_memory);
 	PUT(flows_lost_dpi, m->cnt.flows_lost_dpi);
 	PUT(mem_used, m->mem_used);

@@ -72,6 +72,7 @@ struct meter_snapshot {
 	_Atomic uint64_t	flows_evicted;
 	_Atomic uint64_t	flows_flushed;
 	_Atomic uint64_t	flows_tcp_end;
+	_Atomic uint64_t	flows_plugin_end;	/* sp_expire() */
 	_Atomic uint64_t	flows_evicted_memory;	/* budget reached */
 	_Atomic uint64_t	flows_lost_dpi;		/* budget reached */
 	_Atomic uint32_t	flows_cached;

@@ -533,49 +533,30 @@ plugin_set_register(struct plugin_set *s, char *errbuf, size_t errlen)
 	return 0;
 }
 
-unsigned
-plugin_set_no_v9(const struct plugin_set *s, char *names, size_t len)
-{
-	unsigned k, n = 0;
-	size_t used = 0;
-
-	if (len > 0)
-		names[0] = '\0';
-	for (k = 0; s != NULL && k < s->ncols; k++) {
-		const struct plugin *pl = &s->pl[s->cols[k].plugin];
-
-		if (pl->p->fields[s->cols[k].field].v9_id != 0)
-			continue;
-		n++;
-		if (used < len)
-			used += (size_t)snprintf(names + used, len - used, "%s%s",
-			    used ? ", " : "", pl->col_name[s->cols[k].field]);
-	}
-	return n;
-}
-
 void
 plugin_set_free(struct plugin_set *s)
 {
 	unsigned k, i;
+	bool registered;
 
 	if (s == NULL)
 		return;
-	if (col_set == s) {
+	/* Registered column names stay: the column registry names them
+	 * until the process ends (it has no way to forget a column). */
+	registered = col_set == s;
+	if (registered) {
 		tmpl_set_auto(NULL, 0);
 		col_set = NULL;
 	}
 	for (k = 0; k < s->n; k++) {
 		struct plugin *pl = &s->pl[k];
 
-		for (i = 0; i < MAX_FIELDS; i++)
+		for (i = 0; i < MAX_FIELDS && !registered; i++)
 			free(pl->col_name[i]);
 		free(pl->arg_keys);
 		free(pl->arg_values);
 		free(pl->path);
 		free(pl->arg);
-		/* The column registry keeps pointing at the names above
-		 * until exit; the code is gone only at exit too. */
 		if (pl->dl != NULL)
 			dlclose(pl->dl);
 	}
@@ -649,6 +630,20 @@ state_out(struct plugin_meter *pm, unsigned k, uint8_t *ext)
 #endif
 }
 
+/* Plugin k's part of the flow view: its values, request word and state. */
+static inline void
+bind_flow(struct plugin_meter *pm, unsigned k, uint8_t *ext,
+    struct sp_flow *fl, uint32_t *req)
+{
+	const struct plugin *pl = &pm->set->pl[k];
+
+	*req = 0;
+	fl->sp_values = ext + pl->values_at;
+	fl->sp_value_off = pl->value_off;
+	fl->sp_request = req;
+	fl->state = state_in(pm, k, ext);
+}
+
 /* The flow extension's flow_end hook: on_expire, before the record is
  * copied to the export ring. */
 static void
@@ -669,11 +664,7 @@ pm_flow_end(void *arg, void *state)
 
 		if (pl->p->on_expire == NULL)
 			continue;
-		req = 0;
-		fl.sp_values = ext + pl->values_at;
-		fl.sp_value_off = pl->value_off;
-		fl.sp_request = &req;
-		fl.state = state_in(pm, k, ext);
+		bind_flow(pm, k, ext, &fl, &req);
 		pl->p->on_expire(pm->inst[k], &fl);
 		state_out(pm, k, ext);
 		if (req != 0)
@@ -815,11 +806,7 @@ plugin_packet(struct plugin_meter *pm, struct flow *f,
 		cb = first ? pl->p->on_init : pl->p->on_update;
 		if (cb == NULL)
 			continue;
-		req = 0;
-		fl.sp_values = ext + pl->values_at;
-		fl.sp_value_off = pl->value_off;
-		fl.sp_request = &req;
-		fl.state = state_in(pm, k, ext);
+		bind_flow(pm, k, ext, &fl, &req);
 		cb(pm->inst[k], &pkt, &fl);
 		state_out(pm, k, ext);
 		if (req != 0) {

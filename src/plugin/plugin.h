@@ -47,9 +47,6 @@ struct plugin_set *plugin_set_load(const char *const *specs, unsigned n,
 unsigned plugin_set_count(const struct plugin_set *s);
 /* Columns and template elements; after columns_init(), before the freeze. */
 int plugin_set_register(struct plugin_set *s, char *errbuf, size_t errlen);
-/* Fields a NetFlow v9 record leaves out (no v9_id): for the start-up note. */
-unsigned plugin_set_no_v9(const struct plugin_set *s, char *names,
-    size_t len);
 void plugin_set_free(struct plugin_set *s);
 
 /* One meter's instances; registers the flow extension in x (not frozen). */

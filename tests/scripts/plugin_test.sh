@@ -9,7 +9,10 @@
 #  2. The run with the plugin has exactly the flows and every other column of
 #     the run without it; --threads 2 gives the same rows (ids aside).
 #  3. IPFIX file, nfstream template: ipfixDump --rfc5610 names the element
-#     udps_packet_with_666_size (type record) and its values sum to the CSV's.
+#     udps_packet_with_666_size (type record) and its values sum to the CSV's;
+#     NetFlow v9 (libfixbuf's collector) carries it under its v9 id;
+#     gen_collectors --plugin writes a libfixbuf element file with which
+#     ipfixDump (no --rfc5610) decodes it by name, value for value.
 #  4. view_plugin (tests/plugins): TTL, TCP sequence number, payload bytes and
 #     first payload byte equal tshark's on a one-flow capture, the mean raw
 #     size equals the CSV's bytes/packets, ARGS and plugin.NAME.KEY reach
@@ -20,10 +23,12 @@
 #  6. Every bad plugin (tests/plugins/bad_plugin.c) exits 2 with one message
 #     naming the plugin, and no output is written (nothing read).
 set -uo pipefail
-probe=${1:?usage: plugin_test.sh PROBE PLUGIN_DIR TEST_PLUGIN_DIR SHARED}
+probe=${1:?usage: plugin_test.sh PROBE PLUGIN_DIR TEST_PLUGIN_DIR SHARED NF9COLLECT GEN_COLLECTORS}
 pdir=${2:?}
 tdir=${3:?}
 shared=${4:?}
+nf9collect=${5:?}
+gen_collectors=${6:?}
 pcaps=$shared/pcaps
 for f in WebattackSQLinj.pcap wireguard.pcap 443-curl.pcap; do
 	[ -r "$pcaps/$f" ] || { echo "FAIL: $pcaps/$f missing (shared test data)"; exit 1; }
@@ -31,7 +36,8 @@ done
 command -v tshark >/dev/null || { echo "tshark not installed"; exit 77; }
 command -v ipfixDump >/dev/null || { echo "ipfixDump not installed"; exit 77; }
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+nc_pid=
+trap '[ -n "$nc_pid" ] && kill "$nc_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 pass=0 fail=0
 ok() { pass=$((pass + 1)); }
 failed() { echo "FAIL $*"; fail=$((fail + 1)); }
@@ -107,6 +113,64 @@ sys.exit(1 if bad else 0)
 EOF
 done
 
+# ---- 3a: collector files from gen_collectors --plugin ------------------------
+if "$gen_collectors" --plugin "$p666" "$(dirname "$0")/../../templates" "$tmp/gc" 2>"$tmp/err" &&
+	ipfixDump --element-file "$tmp/gc/libfixbuf/streamprobe.xml" \
+		--in "$tmp/wireguard.ipfix" >"$tmp/gc.dump" 2>&1; then
+	got=$(sed -n 's/.*(32473\/2001) *udps_packet_with_666_size : //p' "$tmp/gc.dump" | sort | tr '\n' ' ')
+	want=$(python3 -c 'import csv,sys; print(" ".join(sorted(r["udps.packet_with_666_size"] for r in csv.DictReader(open(sys.argv[1])))))' "$tmp/wireguard.1.csv")
+	if [ "$got" = "$want " ] && grep -q "^| udps.packet_with_666_size | udps_packet_with_666_size | 32473:2001 | unsigned64 | 40666 | nfstream |" "$tmp/gc/FIELDS.md"; then
+		ok
+	else
+		failed "gen_collectors --plugin: ipfixDump with its element file shows \"$got\", CSV \"$want\""
+	fi
+else
+	failed "gen_collectors --plugin: $(tail -2 "$tmp/err")"
+fi
+
+# ---- 3b: NetFlow v9 (libfixbuf's translator, tests/nf9collect) ------------
+# packet_with_666_size declares v9 id 40666: appended after the nfstream
+# template's fields, it is the last field of a record that nf9collect names
+# ciscoNetflowGeneric (libfixbuf's name for v9 ids it does not know, as the
+# template's ENT fields before it); its values must be the CSV's.  view_plugin's fields
+# without a v9 id are left out, named in the exporter's start-up line.
+if [ -x "$nf9collect" ]; then
+	port=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	"$nf9collect" "$port" 60 "$tmp/nf9.tsv" 2>"$tmp/nc.err" &
+	nc_pid=$!
+	for _ in $(seq 100); do grep -q "listening on" "$tmp/nc.err" && break; sleep 0.1; done
+	cap=$pcaps/WebattackSQLinj.pcap
+	"$probe" -r "$cap" --plugin "$p666" --plugin "$tdir/view_plugin.so" \
+		--template nfstream --export "nf9+udp://127.0.0.1:$port" \
+		--csv "$tmp/nf9.csv" 2>"$tmp/nf9.err"
+	rc=$?
+	flows=$(($(wc -l <"$tmp/nf9.csv") - 1))
+	# Wait (at most 10 s) for every flow record on loopback, then stop.
+	for _ in $(seq 100); do
+		[ "$(grep -c ciscoNetflowGeneric "$tmp/nf9.tsv" 2>/dev/null)" -ge "$flows" ] && break
+		sleep 0.1
+	done
+	kill -TERM "$nc_pid" 2>/dev/null; wait "$nc_pid" 2>/dev/null; nc_pid=
+	if [ "$rc" -eq 0 ] && grep -q "template fields have no NetFlow v9 id and are left out: .*udps.first_ttl" "$tmp/nf9.err" &&
+		python3 - "$tmp" <<'EOF'; then ok; else failed "NetFlow v9: exit $rc: $(grep -i v9 "$tmp/nf9.err" | head -2)"; fi
+import csv, sys
+d = sys.argv[1]
+want = sorted(r["udps.packet_with_666_size"] for r in csv.DictReader(open(d + "/nf9.csv")))
+got = []
+for line in open(d + "/nf9.tsv"):
+    f = line.rstrip("\n").split("\t")
+    gen = [x for x in f[1:] if x.startswith("ciscoNetflowGeneric")]
+    if gen:
+        got.append(gen[-1].partition("=")[2])
+got.sort()
+if got != want:
+    print("v9 values %s, CSV %s" % (got, want))
+    sys.exit(1)
+EOF
+else
+	failed "NetFlow v9: $nf9collect not built"
+fi
+
 # ---- 4: what a plugin sees; arguments; volatile; early expiry ---------------
 view=$tdir/view_plugin.so
 curl=$pcaps/443-curl.pcap
@@ -118,6 +182,8 @@ if "$probe" -r "$curl" --plugin "$view:hello" --plugin-arg view.tag=blue \
 	tshark -r "$curl" -T fields -E separator=, -e ip.ttl -e tcp.seq_raw \
 		-e tcp.len -e tcp.payload >"$tmp/view.tshark" 2>/dev/null
 	ipfixDump --in "$tmp/exp.ipfix" >"$tmp/exp.dump" 2>&1
+	grep -q "^streamprobe: flows: 10 ended early by plugins (expiration_id -1)$" "$tmp/err" && ok ||
+		failed "early expiry: the summary does not count 10 flows ended by plugins"
 	if python3 - "$tmp" <<'EOF'; then ok; else failed "view plugin: see above"; fi
 import csv, sys
 d = sys.argv[1]
