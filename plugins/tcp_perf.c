@@ -196,18 +196,14 @@ tcp_perf_segment(struct tcp_perf *st, const struct sp_pkt *p, uint64_t now)
 		keepalive = 1;
 		last = D_KEEPALIVE;
 	}
-	if (seglen == 0 && window == dir_window(fwd) &&
+	/* The same ack, window and sequence again, no data: a duplicate ack
+	 * (fast retransmission's trigger), unless it answers a keep-alive.
+	 * A window of 0 never makes one (nor does a probe's ack, which has
+	 * it). */
+	if (seglen == 0 && window != 0 && window == dir_window(fwd) &&
 	    seq == fwd->nextseq && ack == fwd->lastack &&
-	    (flags & TH_SFR) == 0) {
-		/* Keep-alive ack and zero-window-probe ack end the checks;
-		 * otherwise (a non-zero window) it is a duplicate ack. */
-		if (window != 0 && (rev->flags & D_KEEPALIVE))
-			goto finished_fwd;
-		if (window == 0 && (rev->flags & D_ZWP))
-			goto finished_fwd;
-		if (window != 0)
-			fwd->dupacks++;
-	}
+	    (flags & TH_SFR) == 0 && (rev->flags & D_KEEPALIVE) == 0)
+		fwd->dupacks++;
 finished_fwd:
 	if (ack != fwd->lastack)
 		fwd->dupacks = 0;
