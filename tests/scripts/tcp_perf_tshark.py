@@ -33,7 +33,9 @@ one stream in tshark, whose second copies are retransmissions to it: such
 pairs are listed and not compared.  Packets inside ICMP errors are left out
 (tshark does not analyse them; the probe counts them as ICMP).
 
-The same runs also write JSON and an IPFIX file with the nfstream template:
+A run with --threads 2 (the packet times cross the dispatcher) gives every
+flow the same udps values.  The same runs also write JSON and an IPFIX file
+with the nfstream template:
 every flow's udps values in JSON equal its CSV row's, `ipfixDump --rfc5610`
 names the seven elements (RFC 5610 type records), and each element's
 values over the file's records are the CSV column's values.
@@ -140,6 +142,13 @@ COLUMNS = ["initial_rtt_us", "server_rtt_us", "client_rtt_us",
            "src2dst_zero_windows", "dst2src_zero_windows"]
 
 
+def flow_values(rows):
+    keys = ("src_ip", "src_port", "dst_ip", "dst_port", "protocol",
+            "vlan_id", "bidirectional_first_seen_ms")
+    return sorted(tuple(r[k] for k in keys) +
+                  tuple(r["udps." + c] for c in COLUMNS) for r in rows)
+
+
 def probe_flows(probe, plugin, pcap, tmp, errors):
     """The probe's TCP flows (CSV rows); JSON and IPFIX checked against
     the CSV of the same run."""
@@ -154,6 +163,16 @@ def probe_flows(probe, plugin, pcap, tmp, errors):
     with open(out, newline="") as fp:
         rows = list(csv.DictReader(fp))
     name = os.path.basename(pcap)
+    out2 = os.path.join(tmp, "threads.csv")
+    subprocess.run([probe, "-r", pcap, "--plugin", plugin, "--csv", out2,
+                    "--threads", "2", "--n-dissections", "0",
+                    "--idle-timeout", "315360000", "--active-timeout",
+                    "315360000", "--no-progress"],
+                   check=True, stderr=subprocess.DEVNULL)
+    with open(out2, newline="") as fp:
+        rows2 = list(csv.DictReader(fp))
+    if flow_values(rows) != flow_values(rows2):
+        errors.append(f"{name}: --threads 2 gives other udps values")
     with open(js) as fp:
         objs = {o["id"]: o for o in map(json.loads, fp)}
     for r in rows:
