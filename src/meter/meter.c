@@ -88,7 +88,6 @@ struct meter {
 	struct flowtab		*ft;
 	const struct flowext	*ext;
 	struct plugin_meter	*plugins;	/* NULL: none loaded */
-	uint32_t		 pkt_usec;	/* this packet's ts_usec (time_us) */
 	enum pkt_size_kind	 size_kind;
 	bool			 decode_tunnels;
 	bool			 live;
@@ -357,9 +356,11 @@ meter_scan(struct meter *m, uint64_t t)
 	}
 }
 
-/* A decoded packet at packet time t (the clamped clock). */
+/* A decoded packet at packet time t (the clamped clock); usec, the
+ * capture's ts_usec, only for the plugins' time_us. */
 static inline void
-meter_account(struct meter *m, const struct pkt_view *pv, uint64_t t)
+meter_account(struct meter *m, const struct pkt_view *pv, uint64_t t,
+    uint32_t usec)
 {
 	const struct flowext *x = m->ext;
 	enum flow_dir dir;
@@ -383,7 +384,7 @@ meter_account(struct meter *m, const struct pkt_view *pv, uint64_t t)
 	/* Plugins see the packet counted (NFStream's order) and may end the
 	 * flow after it (expiration_id -1). */
 	if (m->plugins != NULL && plugin_packet(m->plugins, f, pv, dir, t,
-	    m->pkt_usec))
+	    usec))
 		flowtab_end(m->ft, f);
 	else if (m->tcp_end && (pv->tcp_flags & (TCP_FLAG_FIN | TCP_FLAG_RST)) &&
 	    pv->protocol == 6)
@@ -412,8 +413,7 @@ meter_packet(void *arg, const struct cap_pkt *h, const uint8_t *frame)
 	t = (uint64_t)h->ts_sec * 1000 + (uint64_t)(h->ts_usec / 1000);
 	if (t < m->tick_ms)
 		t = m->tick_ms;
-	m->pkt_usec = (uint32_t)h->ts_usec;
-	meter_account(m, &pv, t);
+	meter_account(m, &pv, t, (uint32_t)h->ts_usec);
 }
 
 #define PREFETCH_BUCKET	6
@@ -453,8 +453,7 @@ meter_batch(struct meter *m, const struct dispatch_batch *b)
 			flowtab_prefetch_lru(m->ft, hash[i + PREFETCH_LRU]);
 		pv = b->pkt[i].pv;
 		pv.l3 = b->data + b->pkt[i].off;
-		m->pkt_usec = b->pkt[i].usec;
-		meter_account(m, &pv, b->pkt[i].t_ms);
+		meter_account(m, &pv, b->pkt[i].t_ms, b->pkt[i].usec);
 	}
 	/* The reader's clock: a meter that got few packets still expires
 	 * its flows as the capture's time goes on. */
