@@ -18,7 +18,8 @@
 #     size equals the CSV's bytes/packets, ARGS and plugin.NAME.KEY reach
 #     init; a volatile field is not exported; expire_at=10 ends the flow at
 #     every 10th packet (expiration_id -1, IPFIX flowEndReason 3), the next
-#     packet starting a new flow: 109 packets = 10 x 10 + 9 (by hand).
+#     packet starting a new flow: 109 packets = 10 x 10 + 9 (by hand);
+#     --threads 3 makes three instances (init, cleanup).
 #  5. --check-config prints the plugin lines and reads them back.
 #  6. Every bad plugin (tests/plugins/bad_plugin.c) exits 2 with one message
 #     naming the plugin, and no output is written (nothing read).
@@ -226,6 +227,18 @@ sys.exit(1 if bad else 0)
 EOF
 else
 	failed "view plugin run: $(tail -3 "$tmp/err")"
+fi
+
+# One instance per meter: --threads 3 calls init() three times, and each
+# instance's cleanup() at exit.
+"$probe" -r "$curl" --threads 3 --plugin "$view" --plugin-arg view.announce=1 \
+	--csv /dev/null >/dev/null 2>"$tmp/err"
+if [ "$(grep -c '^view: init [123]$' "$tmp/err")" -eq 3 ] &&
+	[ "$(grep -c '^view: cleanup [123]$' "$tmp/err")" -eq 3 ] &&
+	! grep -q "^view: init 4" "$tmp/err"; then
+	ok
+else
+	failed "--threads 3: want init and cleanup 3 times: $(grep '^view:' "$tmp/err" | tr '\n' ' ')"
 fi
 
 # ---- 5: configuration file and --check-config --------------------------------
