@@ -528,6 +528,7 @@ plugin_set_register(struct plugin_set *s, char *errbuf, size_t errlen)
 		tf->v9_set = 1;
 		tf->v9_id = f->v9_id;
 		tf->owner = pl->name;
+		tf->description = f->description;
 	}
 	tmpl_set_auto(s->tmpl, s->ntmpl);
 	return 0;

@@ -104,6 +104,8 @@ if [j.get(col) for j in js] != [int(r[col]) for r in r1]:
 dump = open(base + ".dump").read()
 if "informationElementName : (len: 25) udps_packet_with_666_size" not in dump:
     bad.append("ipfixDump: no RFC 5610 type record naming udps_packet_with_666_size")
+if "informationElementDescription : (len: 35) packets whose raw size is 666 bytes" not in dump:
+    bad.append("ipfixDump: the type record lacks the field's description")
 vals = [int(l.rsplit(":", 1)[1]) for l in dump.splitlines()
         if "udps_packet_with_666_size :" in l]
 if len(vals) != len(r1) or sum(vals) != sum(int(r[col]) for r in r1):
@@ -114,6 +116,34 @@ print(base, "666-byte frames:", sum(want.values()), "flows:", len(r1))
 sys.exit(1 if bad else 0)
 EOF
 done
+
+# ---- 3c: a template file of one's own naming a plugin column ------------------
+# flowId and udps.packet_with_666_size (reduced to 4 bytes) as ENT:3001: the
+# values by flow id equal the CSV's; nothing else of the plugin is appended
+# (only the nfstream template gets plugin fields by itself).
+printf 'enterprise 32473\nid flowId 148 unsigned64\nudps.packet_with_666_size my666Count ENT:3001 unsigned64 4\n' >"$tmp/own.tmpl"
+if "$probe" -r "$pcaps/WebattackSQLinj.pcap" --plugin "$p666" --template "$tmp/own.tmpl" \
+	--export "ipfix+file://$tmp/own.ipfix" --csv "$tmp/own.csv" 2>"$tmp/err" &&
+	ipfixDump --rfc5610 --in "$tmp/own.ipfix" >"$tmp/own.dump" 2>&1 &&
+	python3 - "$tmp" <<'EOF'; then ok; else failed "own template naming udps.packet_with_666_size: $(tail -2 "$tmp/err")"; fi
+import csv, re, sys
+d = sys.argv[1]
+want = {r["id"]: r["udps.packet_with_666_size"] for r in csv.DictReader(open(d + "/own.csv"))}
+dump = open(d + "/own.dump").read()
+got, fid = {}, None
+for line in dump.splitlines():
+    m = re.search(r"flowId : (\d+)", line)
+    if m:
+        fid = m.group(1)
+    m = re.search(r"my666Count : (\d+)", line)
+    if m:
+        got[fid] = m.group(1)
+ok = got == want and "udps_packet_with_666_size" not in dump and \
+    "32473  id:  3001  type: uint64    len:     4     my666Count" in dump
+if not ok:
+    print("own template: got %s, CSV %s" % (got, want))
+sys.exit(0 if ok else 1)
+EOF
 
 # ---- 3a: collector files from gen_collectors --plugin ------------------------
 if "$gen_collectors" --plugin "$p666" "$(dirname "$0")/../../templates" "$tmp/gc" 2>"$tmp/err" &&
