@@ -404,6 +404,23 @@ fail:
 	return NULL;
 }
 
+void
+plugin_set_log(const struct plugin_set *s)
+{
+	const struct sp_plugin *p;
+	unsigned k, i, vol;
+
+	for (k = 0; s != NULL && k < s->n; k++) {
+		p = s->pl[k].p;
+		for (i = vol = 0; i < p->nfields; i++)
+			vol += p->fields[i].is_volatile != 0;
+		log_info("plugin %s %s (%s): %u fields (%u volatile), %zu bytes "
+		    "of state per flow", p->name, p->version != NULL ?
+		    p->version : "", s->pl[k].path, p->nfields, vol,
+		    p->state_size);
+	}
+}
+
 unsigned
 plugin_set_count(const struct plugin_set *s)
 {
