@@ -302,6 +302,7 @@ probe_create(const struct probe_conf *conf, char *errbuf, size_t errlen)
 		p->rep.refresh = refresh_meter;
 		p->rep.refresh_arg = p->meter;
 	}
+	plugin_set_log(p->plugin_set);	/* every check passed */
 	report_start(&p->rep, monotime_ms());
 	return p;
 fail:

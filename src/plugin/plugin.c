@@ -404,6 +404,23 @@ fail:
 	return NULL;
 }
 
+void
+plugin_set_log(const struct plugin_set *s)
+{
+	const struct sp_plugin *p;
+	unsigned k, i, vol;
+
+	for (k = 0; s != NULL && k < s->n; k++) {
+		p = s->pl[k].p;
+		for (i = vol = 0; i < p->nfields; i++)
+			vol += p->fields[i].is_volatile != 0;
+		log_info("plugin %s %s (%s): %u fields (%u volatile), %zu bytes "
+		    "of state per flow", p->name, p->version != NULL ?
+		    p->version : "", s->pl[k].path, p->nfields, vol,
+		    p->state_size);
+	}
+}
+
 unsigned
 plugin_set_count(const struct plugin_set *s)
 {
@@ -528,6 +545,7 @@ plugin_set_register(struct plugin_set *s, char *errbuf, size_t errlen)
 		tf->v9_set = 1;
 		tf->v9_id = f->v9_id;
 		tf->owner = pl->name;
+		tf->description = f->description;
 	}
 	tmpl_set_auto(s->tmpl, s->ntmpl);
 	return 0;

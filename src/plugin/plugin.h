@@ -45,6 +45,8 @@ struct plugin_set *plugin_set_load(const char *const *specs, unsigned n,
     const char *const *keys, const char *const *values, unsigned nargs,
     char *errbuf, size_t errlen);
 unsigned plugin_set_count(const struct plugin_set *s);
+/* One line per plugin: name, version, path, fields, state (start-up). */
+void plugin_set_log(const struct plugin_set *s);
 /* Columns and template elements; after columns_init(), before the freeze. */
 int plugin_set_register(struct plugin_set *s, char *errbuf, size_t errlen);
 void plugin_set_free(struct plugin_set *s);

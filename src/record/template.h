@@ -47,11 +47,12 @@ struct tmpl_field {
 	/* Plugin fields (tmpl_set_auto()): v9_set says that v9_id, not
 	 * the ENT rule, is the NetFlow v9 type (0: none); ent_auto takes
 	 * the template's enterprise number as pen; owner names the plugin
-	 * in messages. */
+	 * in messages; description goes into its RFC 5610 type record. */
 	uint16_t	v9_id;
 	uint8_t		v9_set;
 	uint8_t		ent_auto;
 	const char	*owner;
+	const char	*description;	/* RFC 5610 text; NULL: none */
 };
 
 struct tmpl {

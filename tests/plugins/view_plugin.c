@@ -3,8 +3,9 @@
  * (tests/scripts/plugin_test.sh compares each with tshark or the probe's own
  * columns): the first packet's TTL and TCP sequence number, the captured
  * payload bytes, the first payload byte, the mean raw size from the flow
- * view, its arguments as a string; a volatile field; and, with the argument
- * expire_at=N, an early expiry at the flow's N-th packet.
+ * view, its arguments as a string; a volatile field; with the argument
+ * expire_at=N, an early expiry at the flow's N-th packet; with announce=1,
+ * a line on stderr from each init() and cleanup() (one instance per meter).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,12 @@ static const struct sp_field fields[] = {
 struct inst {
 	uint64_t	expire_at;	/* 0: never */
 	char		args[64];
+	int		announce;	/* announce=1: init and cleanup say so */
+	unsigned	no;
 };
+
+/* Instances made so far: init() runs on the main thread, one at a time. */
+static unsigned ninstances;
 
 struct state {
 	uint8_t		have_byte;
@@ -45,6 +51,11 @@ init(const struct sp_args *a, void **instance, char *err, size_t errlen)
 	}
 	if ((v = sp_arg(a, "expire_at")) != NULL)
 		in->expire_at = strtoull(v, NULL, 10);
+	in->no = ++ninstances;
+	if ((v = sp_arg(a, "announce")) != NULL && strcmp(v, "1") == 0) {
+		in->announce = 1;
+		fprintf(stderr, "view: init %u\n", in->no);
+	}
 	v = sp_arg(a, "tag");
 	snprintf(in->args, sizeof(in->args), "%s|%s", a->arg,
 	    v != NULL ? v : "");
@@ -100,7 +111,11 @@ on_expire(void *instance, struct sp_flow *flow)
 static void
 cleanup(void *instance)
 {
-	free(instance);
+	struct inst *in = instance;
+
+	if (in->announce)
+		fprintf(stderr, "view: cleanup %u\n", in->no);
+	free(in);
 }
 
 SP_PLUGIN = {
