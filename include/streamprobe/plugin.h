@@ -226,7 +226,8 @@ sp_set_string(struct sp_flow *f, unsigned field, const char *s, size_t len)
 static inline void
 sp_expire(struct sp_flow *f)
 {
-	*f->sp_request |= SP_REQUEST_EXPIRE;
+	/* A count, not a bit: the probe sees a second request. */
+	*f->sp_request += SP_REQUEST_EXPIRE;
 }
 
 /*

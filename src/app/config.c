@@ -420,7 +420,7 @@ enum opt_kind {
 	OPT_UINT,	/* bounded unsigned, stored in a field of any width */
 	OPT_SIZE,	/* bytes, K/M/G suffixes (1024s) or auto (0); 64-bit */
 	OPT_STRING,
-	OPT_LIST,	/* read, csv, json, export */
+	OPT_LIST,	/* read, csv, json, export, plugin, plugin-arg */
 	OPT_ACTION	/* help, version, config, check-config: never printed */
 };
 
@@ -480,6 +480,8 @@ static const struct opt_def opt_defs[] = {
 	{ "daemon",		OPT_FLAG,   FIELD(daemon), 0, 0, false, 'D' },
 	{ "pidfile",		OPT_STRING, FIELD(pidfile), 0, 0, false, 0 },
 	{ "user",		OPT_STRING, FIELD(user), 0, 0, false, 0 },
+	{ "plugin",		OPT_LIST,   NOFIELD, 0, 0, false, 0 },
+	{ "plugin-arg",		OPT_LIST,   NOFIELD, 0, 0, false, 0 },
 	{ "config",		OPT_ACTION, NOFIELD, 0, 0, false, 'f' },
 	{ "check-config",	OPT_ACTION, NOFIELD, 0, 0, false, 0 },
 	{ "help",		OPT_ACTION, NOFIELD, 0, 0, false, 'h' },
@@ -578,6 +580,88 @@ clear_outputs(struct probe_conf *c)
 	c->noutputs = 0;
 }
 
+static void
+clear_plugins(struct probe_conf *c)
+{
+	unsigned i;
+
+	for (i = 0; i < c->nplugins; i++)
+		free(c->plugins[i]);
+	c->nplugins = 0;
+}
+
+static void
+clear_plugin_args(struct probe_conf *c)
+{
+	unsigned i;
+
+	for (i = 0; i < c->nplugin_args; i++) {
+		free(c->plugin_keys[i]);
+		free(c->plugin_values[i]);
+	}
+	c->nplugin_args = 0;
+}
+
+/* --plugin PATH[:ARGS]: one plugin per value, in load order. */
+static int
+add_plugin(struct probe_conf *c, const char *spec, char *errbuf, size_t errlen)
+{
+	if (*spec == '\0' || *spec == ':') {
+		snprintf(errbuf, errlen, "--plugin needs PATH[:ARGS]");
+		return -1;
+	}
+	if (c->nplugins == CONFIG_MAX_PLUGINS) {
+		snprintf(errbuf, errlen, "--plugin: more than %d plugins",
+		    CONFIG_MAX_PLUGINS);
+		return -1;
+	}
+	if ((c->plugins[c->nplugins] = strdup(spec)) == NULL) {
+		snprintf(errbuf, errlen, "out of memory");
+		return -1;
+	}
+	c->nplugins++;
+	return 0;
+}
+
+/*
+ * --plugin-arg NAME.KEY=VALUE, or the file's plugin.NAME.KEY = VALUE:
+ * NAME and KEY [a-z0-9_-], the value any text (the plugin parses it).
+ */
+static int
+add_plugin_arg(struct probe_conf *c, const char *key, size_t keylen,
+    const char *value, char *errbuf, size_t errlen)
+{
+	const char *dot = memchr(key, '.', keylen);
+	size_t i;
+
+	for (i = 0; i < keylen; i++)
+		if (!(key[i] == '.' || key[i] == '_' || key[i] == '-' ||
+		    (key[i] >= 'a' && key[i] <= 'z') ||
+		    (key[i] >= 'A' && key[i] <= 'Z') ||
+		    (key[i] >= '0' && key[i] <= '9')))
+			break;
+	if (dot == NULL || dot == key || dot == key + keylen - 1 || i < keylen ||
+	    memchr(dot + 1, '.', keylen - (size_t)(dot + 1 - key)) != NULL) {
+		snprintf(errbuf, errlen, "--plugin-arg: \"%.*s\" is not "
+		    "NAME.KEY=VALUE (NAME the plugin's name, KEY [A-Za-z0-9_-])",
+		    (int)(keylen > 64 ? 64 : keylen), key);
+		return -1;
+	}
+	if (c->nplugin_args == CONFIG_MAX_PLUGIN_ARGS) {
+		snprintf(errbuf, errlen, "--plugin-arg: more than %d arguments",
+		    CONFIG_MAX_PLUGIN_ARGS);
+		return -1;
+	}
+	if ((c->plugin_keys[c->nplugin_args] = strndup(key, keylen)) == NULL ||
+	    (c->plugin_values[c->nplugin_args] = strdup(value)) == NULL) {
+		free(c->plugin_keys[c->nplugin_args]);
+		snprintf(errbuf, errlen, "out of memory");
+		return -1;
+	}
+	c->nplugin_args++;
+	return 0;
+}
+
 /*
  * The command line overrides the file: the first input or output it names
  * replaces what the file listed.  -r and -i replace each other the same way.
@@ -591,6 +675,16 @@ override_lists(struct probe_conf *c, const char *key)
 
 	if (c->origin != 2)
 		return;
+	if (strcmp(key, "plugin") == 0) {
+		if (c->plugins_origin == 1)
+			clear_plugins(c);
+		c->plugins_origin = 2;
+	}
+	if (strcmp(key, "plugin-arg") == 0) {
+		if (c->plugin_args_origin == 1)
+			clear_plugin_args(c);
+		c->plugin_args_origin = 2;
+	}
 	if (input) {
 		if (c->files_origin == 1)
 			clear_files(c);
@@ -620,6 +714,19 @@ set_list(struct probe_conf *c, const char *key, const char *value,
 	}
 	if (strcmp(key, "read") == 0)
 		return add_files(c, value, errbuf, errlen);
+	if (strcmp(key, "plugin") == 0)
+		return add_plugin(c, value, errbuf, errlen);
+	if (strcmp(key, "plugin-arg") == 0) {
+		const char *eq = strchr(value, '=');
+
+		if (eq == NULL) {
+			snprintf(errbuf, errlen, "--plugin-arg: \"%.64s\" is not "
+			    "NAME.KEY=VALUE", value);
+			return -1;
+		}
+		return add_plugin_arg(c, value, (size_t)(eq - value), eq + 1,
+		    errbuf, errlen);
+	}
 	if (strcmp(key, "csv") == 0)
 		return add_output(c, EXPORTER_CSV, value, key, errbuf, errlen);
 	if (strcmp(key, "json") == 0)
@@ -668,6 +775,10 @@ config_set(struct probe_conf *c, const char *key, const char *value,
 			c->files_origin = 1;
 		else if (strcmp(key, "interface") == 0)
 			c->iface_origin = 1;
+		else if (strcmp(key, "plugin") == 0)
+			c->plugins_origin = 1;
+		else if (strcmp(key, "plugin-arg") == 0)
+			c->plugin_args_origin = 1;
 		else if (d->kind == OPT_LIST)
 			c->outputs_origin = 1;
 	}
@@ -773,6 +884,27 @@ config_load_stream(struct probe_conf *c, FILE *fp, const char *path,
 				value[n - 1] = '\0';
 				value++;
 			}
+		}
+		if (strncmp(key, "plugin.", 7) == 0 && value != NULL) {
+			/* plugin.NAME.KEY = VALUE: --plugin-arg NAME.KEY=VALUE */
+			char arg[CONFIG_MAX_VALUE + 128];
+
+			if (strlen(key) + strlen(value) + 1 >= sizeof(arg)) {
+				snprintf(errbuf, errlen, "%s:%u: value longer "
+				    "than %d bytes", path, lineno,
+				    CONFIG_MAX_VALUE);
+				rc = -1;
+				break;
+			}
+			snprintf(arg, sizeof(arg), "%s=%s", key + 7, value);
+			if (config_set(c, "plugin-arg", arg, msg,
+			    sizeof(msg)) != 0) {
+				snprintf(errbuf, errlen, "%s:%u: %s", path, lineno,
+				    strncmp(msg, "--", 2) == 0 ? msg + 2 : msg);
+				rc = -1;
+				break;
+			}
+			continue;
 		}
 		d = opt_find(key);
 		if (d == NULL || d->kind == OPT_ACTION) {
@@ -889,6 +1021,21 @@ config_print(const struct probe_conf *c, FILE *fp)
 					print_file(fp, c->files[i]);
 				break;
 			}
+			if (strcmp(d->key, "plugin") == 0) {
+				for (i = 0; i < c->nplugins; i++)
+					print_value(fp, d->key, c->plugins[i]);
+				break;
+			}
+			if (strcmp(d->key, "plugin-arg") == 0) {
+				char pk[CONFIG_MAX_VALUE + 16];
+
+				for (i = 0; i < c->nplugin_args; i++) {
+					snprintf(pk, sizeof(pk), "plugin.%s",
+					    c->plugin_keys[i]);
+					print_value(fp, pk, c->plugin_values[i]);
+				}
+				break;
+			}
 			for (i = 0; i < c->noutputs; i++) {
 				const struct exporter_conf *o = &c->outputs[i];
 
@@ -941,6 +1088,8 @@ config_absolute_paths(struct probe_conf *c, char *errbuf, size_t errlen)
 	}
 	for (i = 0; i < c->nfiles; i++)
 		rc |= absolute(&c->files[i], cwd, errbuf, errlen);
+	for (i = 0; i < c->nplugins; i++)	/* PATH[:ARGS]: PATH's */
+		rc |= absolute(&c->plugins[i], cwd, errbuf, errlen);
 	for (i = 0; i < c->noutputs; i++) {
 		rc |= absolute((char **)&c->outputs[i].path, cwd, errbuf, errlen);
 		rc |= absolute((char **)&c->outputs[i].transport.path, cwd, errbuf,
@@ -1237,6 +1386,12 @@ config_usage(FILE *fp)
 "      --uniflow            two one-direction records per flow instead of\n"
 "                           one RFC 5103 biflow record\n"
 "\n"
+"Plugins (README \"Plugins\"; they run inside the probe, with its rights):\n"
+"      --plugin PATH[:ARGS] load a plugin (a .so; repeatable, in order); its\n"
+"                           fields become the columns udps.NAME\n"
+"      --plugin-arg NAME.KEY=VALUE  an argument for plugin NAME (the file's\n"
+"                           plugin.NAME.KEY = VALUE; repeatable)\n"
+"\n"
 "Running as a service:\n"
 "  -f, --config FILE        read options from FILE (keys are the long option\n"
 "                           names); the command line overrides it\n"
@@ -1318,6 +1473,8 @@ config_free(struct probe_conf *c)
 {
 	clear_files(c);
 	clear_outputs(c);
+	clear_plugins(c);
+	clear_plugin_args(c);
 	free(c->template_name);
 	free(c->template_dir);
 	free(c->iface);

@@ -21,6 +21,8 @@
 #define CONFIG_MAX_OUTPUTS	16
 #define CONFIG_ERRLEN		512
 #define CONFIG_MAX_VALUE	4096	/* bytes in one option's value */
+#define CONFIG_MAX_PLUGINS	16
+#define CONFIG_MAX_PLUGIN_ARGS	256
 
 struct probe_conf {
 	char			*files[CONFIG_MAX_FILES];
@@ -62,8 +64,16 @@ struct probe_conf {
 	char			*pidfile;
 	char			*user;
 	char			*config_path;	/* -f, as given */
+	/* Plugins (src/plugin/): PATH[:ARGS] in load order, and the
+	 * plugin.NAME.KEY = VALUE arguments (key "NAME.KEY"), in order. */
+	char			*plugins[CONFIG_MAX_PLUGINS];
+	unsigned		 nplugins;
+	char			*plugin_keys[CONFIG_MAX_PLUGIN_ARGS];
+	char			*plugin_values[CONFIG_MAX_PLUGIN_ARGS];
+	unsigned		 nplugin_args;
 	/* Parsing state: where the lists came from (0 none, 1 file, 2 CLI). */
 	int			 files_origin, outputs_origin, iface_origin;
+	int			 plugins_origin, plugin_args_origin;
 	int			 origin;
 };
 

@@ -22,6 +22,7 @@
 #include "daemon.h"
 #include "dpi.h"
 #include "log.h"
+#include "plugin.h"
 #include "probe.h"
 
 #ifndef STREAMPROBE_VERSION
@@ -134,6 +135,7 @@ main(int argc, char **argv)
 	static struct probe_conf conf;	/* large: keep it off the stack */
 	char errbuf[CONFIG_ERRLEN];
 	enum config_action action;
+	struct plugin_set *ps = NULL;
 	struct probe *p;
 	int status;
 
@@ -163,14 +165,23 @@ main(int argc, char **argv)
 		config_free(&conf);
 		return 0;
 	case CONFIG_CHECK:
-		/* What a start would find wrong, minus opening anything. */
-		if (config_check_outputs(&conf, errbuf, sizeof(errbuf)) != 0) {
+		/* What a start would find wrong, minus opening anything:
+		 * plugins are loaded and checked (not initialised), so that
+		 * templates may name their columns. */
+		if ((ps = plugin_set_load((const char *const *)conf.plugins,
+		    conf.nplugins, (const char *const *)conf.plugin_keys,
+		    (const char *const *)conf.plugin_values,
+		    conf.nplugin_args, errbuf, sizeof(errbuf))) == NULL ||
+		    plugin_set_register(ps, errbuf, sizeof(errbuf)) != 0 ||
+		    config_check_outputs(&conf, errbuf, sizeof(errbuf)) != 0) {
 			log_warnx("%s", errbuf);
 			config_free(&conf);
+			plugin_set_free(ps);
 			return 2;
 		}
 		config_print(&conf, stdout);
 		config_free(&conf);
+		plugin_set_free(ps);
 		return 0;
 	case CONFIG_RUN:
 		break;

@@ -42,6 +42,7 @@
 #include "log.h"
 #include "meter.h"
 #include "monotime.h"
+#include "plugin.h"
 #include "probe.h"
 #include "report.h"
 
@@ -58,8 +59,10 @@ struct probe {
 	 * export stage's records (the same layout for all). */
 	struct dpi		*dpis[MAX_METERS];	/* NULL: no DPI */
 	struct flowext		 exts[MAX_METERS];
+	struct plugin_meter	*plugins[MAX_METERS];	/* NULL: none */
 	struct meter		*meters[MAX_METERS];
 	struct dispatch		*disp;		/* nmeters > 1 */
+	struct plugin_set	*plugin_set;	/* --plugin, loaded once */
 	struct dpi		*dpi;		/* dpis[0] */
 	struct meter		*meter;		/* meters[0] */
 	struct export_stage	*stage;
@@ -120,10 +123,14 @@ meter_ext_create(struct probe *p, unsigned i, char *errbuf, size_t errlen)
 	flowext_init(x);
 	if (flowfeat_ext_register(x, conf->statistics, conf->splt,
 	    errbuf, errlen) != 0 || (p->dpis[i] != NULL &&
-	    dpi_ext_register(p->dpis[i], x, errbuf, errlen) != 0) ||
-	    flowext_freeze(x, errbuf, errlen) != 0)
+	    dpi_ext_register(p->dpis[i], x, errbuf, errlen) != 0))
 		return -1;
-	return 0;
+	/* Plugins last: one instance per meter (init() here). */
+	if (plugin_set_count(p->plugin_set) > 0 &&
+	    (p->plugins[i] = plugin_meter_create(p->plugin_set, x, errbuf,
+	    errlen)) == NULL)
+		return -1;
+	return flowext_freeze(x, errbuf, errlen);
 }
 
 /* Equal shares, rounded up. */
@@ -148,6 +155,20 @@ probe_create(const struct probe_conf *conf, char *errbuf, size_t errlen)
 	}
 	p->conf = conf;
 
+	/* Plugins before anything is opened or read: a bad one is one
+	 * message and exit 2 (main.c). */
+	if ((p->plugin_set = plugin_set_load((const char *const *)conf->plugins,
+	    conf->nplugins, (const char *const *)conf->plugin_keys,
+	    (const char *const *)conf->plugin_values, conf->nplugin_args,
+	    errbuf, errlen)) == NULL)
+		goto fail;
+	p->nmeters = conf->threads > 0 ? conf->threads : 1;
+	if (p->nmeters > MAX_METERS)
+		p->nmeters = MAX_METERS;
+	for (i = 0; i < p->nmeters; i++)
+		if (meter_ext_create(p, i, errbuf, errlen) != 0)
+			goto fail;
+
 	memset(&cc, 0, sizeof(cc));
 	cc.files = (const char *const *)conf->files;
 	cc.nfiles = conf->nfiles;
@@ -161,13 +182,6 @@ probe_create(const struct probe_conf *conf, char *errbuf, size_t errlen)
 	if ((p->cap = capture_open(&cc, errbuf, errlen)) == NULL)
 		goto fail;
 	p->live = capture_is_live(p->cap);
-
-	p->nmeters = conf->threads > 0 ? conf->threads : 1;
-	if (p->nmeters > MAX_METERS)
-		p->nmeters = MAX_METERS;
-	for (i = 0; i < p->nmeters; i++)
-		if (meter_ext_create(p, i, errbuf, errlen) != 0)
-			goto fail;
 	p->dpi = p->dpis[0];
 	/* One meter runs on this thread. */
 	if (p->nmeters == 1 && p->dpi != NULL)
@@ -175,6 +189,7 @@ probe_create(const struct probe_conf *conf, char *errbuf, size_t errlen)
 	/* The column set is fixed before the export stage sizes its row and
 	 * any output opens. */
 	if (columns_init(errbuf, errlen) != 0 ||
+	    plugin_set_register(p->plugin_set, errbuf, errlen) != 0 ||
 	    columns_freeze(errbuf, errlen) != 0)
 		goto fail;
 	if ((p->stage = export_stage_create(&p->exts[0], errbuf, errlen)) ==
@@ -193,6 +208,7 @@ probe_create(const struct probe_conf *conf, char *errbuf, size_t errlen)
 	mc.wake = export_stage_wake(p->stage);
 	for (i = 0; i < p->nmeters; i++) {
 		mc.ext = &p->exts[i];
+		mc.plugins = p->plugins[i];
 		if ((p->meters[i] = meter_create(&mc, errbuf, errlen)) == NULL) {
 			if (p->nmeters > 1) {
 				size_t n = strlen(errbuf);
@@ -286,6 +302,7 @@ probe_create(const struct probe_conf *conf, char *errbuf, size_t errlen)
 		p->rep.refresh = refresh_meter;
 		p->rep.refresh_arg = p->meter;
 	}
+	plugin_set_log(p->plugin_set);	/* every check passed */
 	report_start(&p->rep, monotime_ms());
 	return p;
 fail:
@@ -405,8 +422,11 @@ probe_destroy(struct probe *p)
 		meter_destroy(p->meters[i]);
 		dpi_destroy(p->dpis[i]);
 		flowext_destroy(&p->exts[i]);
+		plugin_meter_destroy(p->plugins[i]);	/* cleanup() */
 	}
 	capture_close(p->cap);
 	colset_free(&p->cols);
+	/* The column registry names the plugins' columns to the end. */
+	plugin_set_free(p->plugin_set);
 	free(p);
 }

@@ -27,6 +27,7 @@ struct totals {
 	uint64_t	flows_dropped_queue;
 	uint64_t	flows_created, flows_idle, flows_active;
 	uint64_t	flows_evicted, flows_flushed, flows_tcp_end;
+	uint64_t	flows_plugin_end;
 	uint64_t	flows_cached, flows_peak;
 	uint64_t	capture_received, capture_dropped[2];
 	uint64_t	input_done, input_total;
@@ -61,6 +62,7 @@ totals(const struct report *r, struct totals *t)
 		t->flows_evicted += GET(flows_evicted);
 		t->flows_flushed += GET(flows_flushed);
 		t->flows_tcp_end += GET(flows_tcp_end);
+		t->flows_plugin_end += GET(flows_plugin_end);
 		t->flows_cached += GET(flows_cached);
 		/* Peaks of separate tables add up to at most this. */
 		t->flows_peak += GET(flows_peak);
@@ -425,6 +427,10 @@ report_end(struct report *r, FILE *fp, double metering_s)
 	    (unsigned long long)export_stage_failures(r->stage),
 	    (unsigned long long)t.flows_tcp_end,
 	    (unsigned)t.flows_peak, (size_t)bytes_each(&t));
+	if (t.flows_plugin_end > 0)
+		fprintf(fp, "streamprobe: flows: %llu ended early by plugins "
+		    "(expiration_id -1)\n",
+		    (unsigned long long)t.flows_plugin_end);
 	report_memory(r, fp, &t);
 	if (r->ndpi > 0) {
 		struct dpi_stats ds;

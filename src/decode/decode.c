@@ -504,6 +504,49 @@ decode_l3_l4(struct decode_state *s, uint32_t wirelen, struct pkt_view *pv)
 	return DECODE_OK;
 }
 
+void
+decode_l4_detail(const struct pkt_view *pv, struct l4_detail *d)
+{
+	struct rbuf b = { pv->l3, pv->l3_len };
+	uint32_t l4_off, poff;
+	uint16_t l4_len = 0;
+	uint8_t v = 0, nxt = 0, doff;
+
+	memset(d, 0, sizeof(*d));
+	if (pv->l3 == NULL)
+		return;
+	if (pv->ip_version == 4) {
+		if (!rbuf_u8(&b, 0, &v))
+			return;
+		l4_off = (uint32_t)(v & 0xf) * 4;
+		(void)rbuf_u8(&b, 8, &d->ttl);
+	} else {
+		(void)rbuf_u8(&b, 7, &d->ttl);
+		(void)rbuf_u8(&b, 6, &nxt);
+		l4_off = 40;
+		if (!rbuf_be16(&b, 4, &l4_len) ||
+		    !ipv6_walk_ext(&b, (uint32_t)b.len - 40, &l4_off, &l4_len,
+		    &nxt))
+			return;
+	}
+	/* The payload ends where the transport's accounted size does. */
+	poff = l4_off + (uint32_t)(pv->size[PKT_SIZE_TRANSPORT] -
+	    pv->size[PKT_SIZE_PAYLOAD]);
+	if (pv->protocol == IPPROTO_NUM_TCP && rbuf_has(&b, l4_off, 20)) {
+		d->has_tcp = 1;
+		(void)rbuf_be32(&b, l4_off + 4, &d->tcp_seq);
+		(void)rbuf_be32(&b, l4_off + 8, &d->tcp_ack);
+		(void)rbuf_u8(&b, l4_off + 12, &doff);
+		d->tcp_header_len = (uint8_t)((doff >> 4) * 4);
+		(void)rbuf_be16(&b, l4_off + 14, &d->tcp_window);
+	}
+	if (pv->size[PKT_SIZE_PAYLOAD] == 0 || poff >= b.len || poff > 0xffff)
+		return;
+	d->payload_off = (uint16_t)poff;
+	d->payload_len = (uint16_t)(b.len - poff < pv->size[PKT_SIZE_PAYLOAD] ?
+	    b.len - poff : pv->size[PKT_SIZE_PAYLOAD]);
+}
+
 enum decode_result
 decode_packet(const struct decode_conf *conf, const uint8_t *frame,
     uint32_t caplen, uint32_t wirelen, struct pkt_view *pv)

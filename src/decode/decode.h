@@ -101,6 +101,27 @@ struct pkt_view {
 	uint16_t	 l3_len;	/* captured bytes from l3 to frame end */
 };
 
+/*
+ * What the plugins' packet view adds to a pkt_view (src/plugin/): TTL or hop
+ * limit, the TCP header's sequence, acknowledgement, window and length, and
+ * where the captured payload starts.  Read again from pv->l3 with
+ * bounds-checked reads (decode_packet() keeps none of it, so that the flow
+ * path pays nothing); anything not captured reads as 0 (has_tcp 0 when the
+ * 20-byte TCP header is cut).  Pure: no state, no allocation.
+ */
+struct l4_detail {
+	uint8_t		ttl;
+	uint8_t		has_tcp;
+	uint8_t		tcp_header_len;	/* bytes, options included */
+	uint32_t	tcp_seq;
+	uint32_t	tcp_ack;
+	uint16_t	tcp_window;
+	uint16_t	payload_off;	/* from l3; 0 with payload_len 0 */
+	uint16_t	payload_len;	/* captured, at most size[PAYLOAD] */
+};
+
+void decode_l4_detail(const struct pkt_view *pv, struct l4_detail *d);
+
 enum decode_result decode_packet(const struct decode_conf *conf,
     const uint8_t *frame, uint32_t caplen, uint32_t wirelen,
     struct pkt_view *pv);

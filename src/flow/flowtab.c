@@ -82,6 +82,7 @@ struct flowtab {
 	uint32_t		 shed_cur;
 	bool			 shed_past_tail;
 	bool			 evict_memory;	/* flowtab_evict() running */
+	bool			 ending;	/* flowtab_end() running */
 	uint64_t		 closing_ms;	/* min(linger, idle timeout) */
 	uint64_t		 seed;
 	struct flowtab_stats	 stats;
@@ -318,7 +319,10 @@ entry_expire(struct flowtab *ft, uint32_t idx, enum flow_end_reason reason)
 		ft->stats.expired_active++;
 		break;
 	case FLOW_END_OF_FLOW:
-		ft->stats.ended_tcp++;
+		if (ft->ending)
+			ft->stats.ended_plugin++;
+		else
+			ft->stats.ended_tcp++;
 		break;
 	case FLOW_END_LACK_OF_RESOURCES:
 		if (ft->evict_memory)
@@ -560,6 +564,17 @@ flowtab_tcp_check_end(struct flowtab *ft, struct flow *f)
 	lru_unlink(ft, l);
 	l->closing = 1;
 	closing_push_tail(ft, idx, l);
+}
+
+void
+flowtab_end(struct flowtab *ft, struct flow *f)
+{
+	struct ft_links *l = (struct ft_links *)(void *)f - 1;
+	uint32_t idx = (uint32_t)(((uint8_t *)l - ft->pool) / ft->entry_size);
+
+	ft->ending = true;
+	entry_expire(ft, idx, FLOW_END_OF_FLOW);
+	ft->ending = false;
 }
 
 /* Closing flows end with their own reason: their end was seen. */

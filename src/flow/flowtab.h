@@ -65,6 +65,7 @@ struct flowtab_stats {
 	uint64_t	evicted_memory;	/* lack of resources: memory budget */
 	uint64_t	flushed;
 	uint64_t	ended_tcp;	/* FLOW_END_OF_FLOW, flush included */
+	uint64_t	ended_plugin;	/* flowtab_end(): a plugin asked */
 	uint32_t	active;
 	uint32_t	peak_active;
 };
@@ -118,6 +119,13 @@ unsigned flowtab_expire_active(struct flowtab *ft, uint64_t now_ms,
  * nothing with tcp_end off.
  */
 void flowtab_tcp_check_end(struct flowtab *ft, struct flow *f);
+
+/*
+ * End f now with FLOW_END_OF_FLOW (a plugin's sp_expire(): NFStream's
+ * expiration_id -1): the sink gets it, its entry is free, the flow's next
+ * packet starts a new flow.
+ */
+void flowtab_end(struct flowtab *ft, struct flow *f);
 
 /*
  * End every flow, oldest created first, with the given reason; closing

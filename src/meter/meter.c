@@ -49,6 +49,7 @@
 #include "log.h"
 #include "meter.h"
 #include "monotime.h"
+#include "plugin.h"
 #include "ring.h"
 #include "wake.h"
 
@@ -86,6 +87,7 @@ struct meter {
 	/* The per-packet path's state first. */
 	struct flowtab		*ft;
 	const struct flowext	*ext;
+	struct plugin_meter	*plugins;	/* NULL: none loaded */
 	enum pkt_size_kind	 size_kind;
 	bool			 decode_tunnels;
 	bool			 live;
@@ -191,6 +193,7 @@ meter_create(const struct meter_conf *conf, char *errbuf, size_t errlen)
 		return NULL;
 	}
 	m->ext = conf->ext;
+	m->plugins = conf->plugins;
 	m->size_kind = (enum pkt_size_kind)conf->accounting_mode;
 	m->decode_tunnels = conf->decode_tunnels;
 	m->live = conf->live;
@@ -376,7 +379,11 @@ meter_account(struct meter *m, const struct pkt_view *pv, uint64_t t)
 		flowext_packet(x, f, &pk);
 	}
 	flow_account(f, dir, t, size, pv->tcp_flags);
-	if (m->tcp_end && (pv->tcp_flags & (TCP_FLAG_FIN | TCP_FLAG_RST)) &&
+	/* Plugins see the packet counted (NFStream's order) and may end the
+	 * flow after it (expiration_id -1). */
+	if (m->plugins != NULL && plugin_packet(m->plugins, f, pv, dir, t))
+		flowtab_end(m->ft, f);
+	else if (m->tcp_end && (pv->tcp_flags & (TCP_FLAG_FIN | TCP_FLAG_RST)) &&
 	    pv->protocol == 6)
 		flowtab_tcp_check_end(m->ft, f);
 	/* f may be evicted from here on. */
@@ -554,6 +561,7 @@ meter_publish(struct meter *m, bool capture)
 	PUT(flows_evicted, fs->evicted);
 	PUT(flows_flushed, fs->flushed);
 	PUT(flows_tcp_end, fs->ended_tcp);
+	PUT(flows_plugin_end, fs->ended_plugin);
 	PUT(flows_evicted_memory, fs->evicted_memory);
 	PUT(flows_lost_dpi, m->cnt.flows_lost_dpi);
 	PUT(mem_used, m->mem_used);

@@ -52,6 +52,9 @@ struct meter_conf {
 	 * drops, counted) and flows also expire on the wall clock. */
 	bool			 live;
 	struct wake		*wake;		/* the export stage's; may be NULL */
+	/* Plugins (src/plugin/): NULL when none is loaded, and then the
+	 * packet path pays one predictable branch. */
+	struct plugin_meter	*plugins;
 };
 
 /* Published counters; every field is written by the meter only. */
@@ -69,6 +72,7 @@ struct meter_snapshot {
 	_Atomic uint64_t	flows_evicted;
 	_Atomic uint64_t	flows_flushed;
 	_Atomic uint64_t	flows_tcp_end;
+	_Atomic uint64_t	flows_plugin_end;	/* sp_expire() */
 	_Atomic uint64_t	flows_evicted_memory;	/* budget reached */
 	_Atomic uint64_t	flows_lost_dpi;		/* budget reached */
 	_Atomic uint32_t	flows_cached;

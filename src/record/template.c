@@ -85,6 +85,8 @@ ie_type_size(enum ie_type t)
 uint16_t
 tmpl_v9_type(const struct tmpl_field *tf, uint32_t own)
 {
+	if (tf->v9_set)
+		return tf->v9_id;
 	if (tf->pen == 0)
 		return tf->id == IANA_FLOW_ID ? OWN_V9_BASE + OWN_FLOW_ID : tf->id;
 	if (tf->pen == TMPL_REVERSE_PEN)
@@ -96,6 +98,71 @@ tmpl_v9_type(const struct tmpl_field *tf, uint32_t own)
 	if (own != 0 && tf->pen == own && tf->id < OWN_V9_MAX &&
 	    column_type(tf->column) != COLT_LIST)
 		return (uint16_t)(OWN_V9_BASE + tf->id);
+	return 0;
+}
+
+static const struct tmpl_field *auto_f;
+static unsigned auto_n;
+
+void
+tmpl_set_auto(const struct tmpl_field *f, unsigned n)
+{
+	auto_f = f;
+	auto_n = n;
+}
+
+/* The template file's base name is nfstream.tmpl (or the name nfstream). */
+static int
+is_nfstream(const struct tmpl *t)
+{
+	const char *base = strrchr(t->path, '/');
+
+	base = base != NULL ? base + 1 : t->path;
+	return strcmp(base, "nfstream.tmpl") == 0 ||
+	    strcmp(base, "nfstream") == 0;
+}
+
+static int
+append_auto(struct tmpl *t, char *errbuf, size_t errlen)
+{
+	struct tmpl_field *f;
+	unsigned i, j;
+	int named;
+
+	if (auto_n == 0 || !is_nfstream(t))
+		return 0;
+	for (i = 0; i < auto_n; i++) {
+		for (j = 0, named = 0; j < t->n; j++)
+			named |= t->f[j].column == auto_f[i].column;
+		if (named)
+			continue;
+		if (t->n == TMPL_MAX_FIELDS) {
+			snprintf(errbuf, errlen, "template %s: more than %d fields "
+			    "with plugin %s's", t->path, TMPL_MAX_FIELDS,
+			    auto_f[i].owner);
+			return -1;
+		}
+		f = &t->f[t->n];
+		*f = auto_f[i];
+		if (f->ent_auto) {
+			if (t->enterprise == 0) {
+				snprintf(errbuf, errlen, "template %s: plugin %s's "
+				    "field %s needs an \"enterprise N\" line",
+				    t->path, f->owner, f->name);
+				return -1;
+			}
+			f->pen = t->enterprise;
+		}
+		for (j = 0; j < t->n; j++)
+			if (t->f[j].pen == f->pen && t->f[j].id == f->id) {
+				snprintf(errbuf, errlen, "plugin %s: field %s is "
+				    "element %u:%u, which template %s already has "
+				    "(line %u, %s)", f->owner, f->name, f->pen,
+				    f->id, t->path, t->f[j].line, t->f[j].name);
+				return -1;
+			}
+		t->n++;
+	}
 	return 0;
 }
 
@@ -298,7 +365,7 @@ parse_stream(struct tmpl *t, FILE *fp, char *errbuf, size_t errlen)
 		snprintf(errbuf, errlen, "template %s has no fields", t->path);
 		return -1;
 	}
-	return 0;
+	return append_auto(t, errbuf, errlen);
 }
 
 int

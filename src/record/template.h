@@ -44,6 +44,15 @@ struct tmpl_field {
 					 * NUL-padded, not variable-length */
 	uint16_t	line;
 	char		name[TMPL_NAME_LEN];
+	/* Plugin fields (tmpl_set_auto()): v9_set says that v9_id, not
+	 * the ENT rule, is the NetFlow v9 type (0: none); ent_auto takes
+	 * the template's enterprise number as pen; owner names the plugin
+	 * in messages; description goes into its RFC 5610 type record. */
+	uint16_t	v9_id;
+	uint8_t		v9_set;
+	uint8_t		ent_auto;
+	const char	*owner;
+	const char	*description;	/* RFC 5610 text; NULL: none */
 };
 
 struct tmpl {
@@ -61,6 +70,14 @@ int tmpl_parse_stream(struct tmpl *t, FILE *fp, const char *name,
     char *errbuf, size_t errlen);
 int tmpl_parse_buffer(struct tmpl *t, const void *buf, size_t len,
     const char *name, char *errbuf, size_t errlen);
+/*
+ * Start-up: fields appended to every template named nfstream (the file
+ * nfstream.tmpl) after its own lines, unless the template names their
+ * column itself: the plugins' exported fields (src/plugin/).  An element
+ * already in the template is an error naming the owner.  The array is
+ * kept (not copied); n 0 clears.
+ */
+void tmpl_set_auto(const struct tmpl_field *f, unsigned n);
 const char *ie_type_name(enum ie_type t);
 int ie_type_is_varlen(enum ie_type t);
 /* Natural wire size of a fixed-size type (0 for variable length). */

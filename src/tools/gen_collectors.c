@@ -4,7 +4,12 @@
  * the files name exactly what the exporters send.  Built, not installed;
  * the test collectors_generated fails when a committed file is stale.
  *
- *	usage: gen_collectors TEMPLATE_DIR OUT_DIR
+ *	usage: gen_collectors [--plugin PATH[:ARGS]]... TEMPLATE_DIR OUT_DIR
+ *
+ * With --plugin (as the probe's; README "Plugins") the plugins' fields are
+ * in the nfstream template as the probe appends them, so the files decode a
+ * probe that runs those plugins (write them to a directory of your own:
+ * conf/collectors/ is for the plugin-less templates).
  *
  * Every *.tmpl in TEMPLATE_DIR is read (in name order) with tmpl_load();
  * NetFlow v9 ids come from tmpl_v9_type(), the v9 exporter's rule.  Files:
@@ -29,6 +34,7 @@
 #include <sys/stat.h>
 
 #include "columns.h"
+#include "plugin.h"
 #include "template.h"
 
 #define MAX_TMPLS		16
@@ -870,15 +876,29 @@ main(int argc, char **argv)
 {
 	static struct tmpl_set ts;
 	static struct elem_set es;
-	char err[256];
-	unsigned i;
+	const char *specs[16];
+	struct plugin_set *ps;
+	char err[512];
+	unsigned i, nspecs = 0;
 
+	while (argc >= 3 && strcmp(argv[1], "--plugin") == 0) {
+		if (nspecs == sizeof(specs) / sizeof(specs[0]))
+			die("more than %u plugins", nspecs);
+		specs[nspecs++] = argv[2];
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc != 3) {
-		fprintf(stderr, "usage: gen_collectors TEMPLATE_DIR OUT_DIR\n");
+		fprintf(stderr, "usage: gen_collectors [--plugin PATH[:ARGS]]... "
+		    "TEMPLATE_DIR OUT_DIR\n");
 		return 2;
 	}
-	/* The built-in columns: what the template files may name. */
+	/* The built-in columns and the plugins': what the template files
+	 * may name (plugins are loaded and checked, not initialised). */
 	if (columns_init(err, sizeof(err)) != 0 ||
+	    (ps = plugin_set_load(specs, nspecs, NULL, NULL, 0, err,
+	    sizeof(err))) == NULL ||
+	    plugin_set_register(ps, err, sizeof(err)) != 0 ||
 	    columns_freeze(err, sizeof(err)) != 0)
 		die("%s", err);
 	out_dir = argv[2];
@@ -901,5 +921,6 @@ main(int argc, char **argv)
 	write_wireshark(&es);
 	for (i = 0; i < ts.n; i++)
 		free(ts.t[i]);
+	plugin_set_free(ps);
 	return 0;
 }

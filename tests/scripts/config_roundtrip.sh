@@ -12,6 +12,9 @@
 set -uo pipefail
 probe=${1:?usage: config_roundtrip.sh PROBE}
 src_dir=$(cd "$(dirname "$0")/../.." && pwd)
+# --check-config loads plugins (not their init): the example built beside
+# the probe (build/plugins/).
+plugin=$(cd "$(dirname "$probe")" && pwd)/plugins/packet_with_666_size.so
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 pass=0 fail=0
@@ -42,7 +45,9 @@ common=$(printf '%s\n' \
 	"observation-domain	77" \
 	"uniflow	yes" \
 	"stats-interval	10" \
-	"no-progress	yes")
+	"no-progress	yes" \
+	"plugin	$plugin:a b,c" \
+	"plugin-arg	packet_with_666_size.k=v = w")
 files=$(printf '%s\n' \
 	"read	$tmp/a\\,b.pcap" \
 	"read	$tmp/q\"x\\y #=z.pcap" \
@@ -89,6 +94,10 @@ roundtrip() {
 		no-promisc | immediate | no-decode-tunnels | tcp-end | statistics | uniflow | no-progress | daemon)
 			value=yes ;;
 		esac
+		# plugin-arg NAME.KEY=VALUE prints as plugin.NAME.KEY = VALUE
+		if [ "$key" = plugin-arg ]; then
+			key=plugin.${value%%=*} value=${value#*=}
+		fi
 		python3 - "$tmp/$name.b" "$key" "$value" <<'EOF' || failed "$name: $key = \"$value\" not in the printed configuration"
 import sys
 path, key, want = sys.argv[1:]

@@ -90,6 +90,8 @@ dpkg-deb -I "$deb" conffiles >"$tmp/conffiles" 2>/dev/null
 # The files, exactly: what the layout in CMakeLists.txt promises.
 {
 	echo /usr/sbin/streamprobe
+	echo /usr/include/streamprobe/plugin.h
+	for p in "$src"/plugins/*.c; do echo "/usr/lib/streamprobe/plugins/$(basename "$p" .c).so"; done
 	for t in "$src"/templates/*.tmpl; do echo "/usr/share/streamprobe/templates/$(basename "$t")"; done
 	if [ -d "$src/conf/collectors" ]; then
 		(cd "$src/conf/collectors" && find . -type f | sed 's|^\./|/usr/share/streamprobe/collectors/|')
@@ -158,6 +160,15 @@ for r in csv.DictReader(open(sys.argv[1])):
 PY
 if [ -s "$tmp/csv.flows" ] && cmp -s "$tmp/csv.flows" "$tmp/dump.flows"; then ok; else
 	bad "ipfixDump of the installed probe's export differs from its CSV: $(diff "$tmp/csv.flows" "$tmp/dump.flows" | head -5 | tr '\n' ' ')"; fi
+# Plugins: the installed example loads; one built outside the project with
+# the installed header (README "Plugins": cc ... -shared -fPIC) loads too.
+plug=/usr/lib/streamprobe/plugins/packet_with_666_size.so
+if streamprobe -r "$tmp/demo.pcap" --plugin "$plug" --csv "$tmp/p.csv" >/dev/null 2>"$tmp/p.err" &&
+	head -1 "$tmp/p.csv" | grep -q ',udps.packet_with_666_size$' &&
+	cc -std=c11 -shared -fPIC -o "$tmp/own.so" "$src/plugins/packet_with_666_size.c" 2>"$tmp/p.err" &&
+	streamprobe -r "$tmp/demo.pcap" --plugin "$tmp/own.so" --csv "$tmp/own.csv" >/dev/null 2>"$tmp/p.err" &&
+	cmp -s "$tmp/p.csv" "$tmp/own.csv"; then ok; else
+	bad "plugins: $(head -c 300 "$tmp/p.err")"; fi
 for t in "$src"/templates/*.tmpl; do
 	name=$(basename "$t" .tmpl)
 	streamprobe -r "$tmp/demo.pcap" --template "$name" --export ipfix+udp://127.0.0.1:4739 \

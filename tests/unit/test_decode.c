@@ -1391,6 +1391,109 @@ test_decode_result_names(void **state)
 	assert_non_null(decode_result_name(DECODE_RESULT_COUNT));
 }
 
+/* ---- decode_l4_detail(): the plugins' packet view ------------------------ */
+
+/* Decode the first caplen bytes of w (exact heap copy), then the detail. */
+static void
+detail_w(const struct pw *w, uint32_t caplen, struct l4_detail *dt,
+    uint8_t *first_payload)
+{
+	struct decode_conf conf = { DECODE_DLT_EN10MB, true };
+	struct pkt_view pv;
+	uint8_t *copy = malloc(caplen);
+
+	assert_non_null(copy);
+	memcpy(copy, w->b, caplen);
+	assert_int_equal(decode_packet(&conf, copy, caplen, w->len, &pv),
+	    DECODE_OK);
+	memset(dt, 0xa5, sizeof(*dt));
+	decode_l4_detail(&pv, dt);
+	*first_payload = dt->payload_len > 0 ? pv.l3[dt->payload_off] : 0;
+	free(copy);
+}
+
+static void
+test_detail_ipv4_tcp(void **state)
+{
+	struct l4_detail dt;
+	struct pw w;
+	uint8_t b;
+
+	(void)state;
+	pw_init(&w);
+	pw_eth(&w, MAC_DST, MAC_SRC, 0x0800);
+	pw_ipv4(&w, 62, 0x4000, PROTO_TCP, IP4_A, IP4_B);
+	pw_tcp(&w, 51000, 443, 0x18, 8);		/* 32-byte header */
+	pw_fill(&w, 0xab, 10);
+	detail_w(&w, w.len, &dt, &b);
+	/* pktwriter: TTL 64, seq 1000, ack 2000, window 65535 */
+	assert_int_equal(dt.ttl, 64);
+	assert_int_equal(dt.has_tcp, 1);
+	assert_int_equal(dt.tcp_seq, 1000);
+	assert_int_equal(dt.tcp_ack, 2000);
+	assert_int_equal(dt.tcp_window, 65535);
+	assert_int_equal(dt.tcp_header_len, 32);
+	assert_int_equal(dt.payload_off, 20 + 32);
+	assert_int_equal(dt.payload_len, 10);
+	assert_int_equal(b, 0xab);
+	/* Snapshot length cuts 4 payload bytes: 6 captured. */
+	detail_w(&w, w.len - 4, &dt, &b);
+	assert_int_equal(dt.payload_len, 6);
+	/* 16 TCP bytes captured: ports and flags (decoded), no header. */
+	detail_w(&w, 14 + 20 + 16, &dt, &b);
+	assert_int_equal(dt.has_tcp, 0);
+	assert_int_equal(dt.tcp_seq, 0);
+	assert_int_equal(dt.tcp_header_len, 0);
+	assert_int_equal(dt.payload_len, 0);
+	assert_int_equal(dt.ttl, 64);
+}
+
+static void
+test_detail_ipv6_ext_tcp(void **state)
+{
+	struct l4_detail dt;
+	struct pw w;
+	uint8_t b;
+
+	(void)state;
+	pw_init(&w);
+	pw_eth(&w, MAC_DST, MAC_SRC, 0x86dd);
+	pw_ipv6(&w, 40, 0, IP6_A, IP6_B);	/* 8 HBH + 8 DSTOPT + 20 TCP + 4 */
+	pw_ipv6_opt8(&w, 60);
+	pw_ipv6_opt8(&w, PROTO_TCP);
+	pw_tcp(&w, 40001, 443, 0x10, 5);
+	pw_fill(&w, 0x33, 4);
+	detail_w(&w, w.len, &dt, &b);
+	assert_int_equal(dt.ttl, 64);			/* hop limit */
+	assert_int_equal(dt.has_tcp, 1);
+	assert_int_equal(dt.tcp_seq, 1000);
+	assert_int_equal(dt.tcp_header_len, 20);
+	assert_int_equal(dt.payload_off, 40 + 16 + 20);
+	assert_int_equal(dt.payload_len, 4);
+	assert_int_equal(b, 0x33);
+}
+
+static void
+test_detail_ipv4_udp(void **state)
+{
+	struct l4_detail dt;
+	struct pw w;
+	uint8_t b;
+
+	(void)state;
+	pw_init(&w);
+	pw_eth(&w, MAC_DST, MAC_SRC, 0x0800);
+	pw_ipv4(&w, 20 + 8 + 5, 0, PROTO_UDP, IP4_A, IP4_B);
+	pw_udp(&w, 5353, 53, 8 + 5);
+	pw_fill(&w, 0x7f, 5);
+	detail_w(&w, w.len, &dt, &b);
+	assert_int_equal(dt.has_tcp, 0);
+	assert_int_equal(dt.tcp_seq, 0);
+	assert_int_equal(dt.payload_off, 28);
+	assert_int_equal(dt.payload_len, 5);
+	assert_int_equal(b, 0x7f);
+}
+
 int
 main(void)
 {
@@ -1447,6 +1550,9 @@ main(void)
 		cmocka_unit_test(test_tcp_header_not_captured),
 		cmocka_unit_test(test_tcp_shorter_than_20_bytes),
 		cmocka_unit_test(test_decode_result_names),
+		cmocka_unit_test(test_detail_ipv4_tcp),
+		cmocka_unit_test(test_detail_ipv6_ext_tcp),
+		cmocka_unit_test(test_detail_ipv4_udp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

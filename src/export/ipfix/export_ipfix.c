@@ -320,6 +320,7 @@ new_element(const struct tmpl_field *tf)
 	if (ie == NULL)
 		return NULL;
 	ie->ref.name = tf->name;
+	ie->description = tf->description;	/* plugin fields' */
 	ie->ent = tf->pen;
 	ie->num = tf->id;
 	ie->len = ie_type_is_varlen(t) ? FB_IE_VARLEN : (uint16_t)ie_type_size(t);
