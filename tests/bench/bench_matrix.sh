@@ -35,7 +35,9 @@
 #
 # Environment: SIZES (default "1m 15m 60m"; 1m ~68 k flows, 15m ~1 M,
 # 60m ~4 M), THREADS (default 1 .. number of CPUs), RUNS (3), PEERS (1),
-# OUT (/tmp/bench-matrix).  Needs root (nfcapd's receive buffer) and
+# OUT (/tmp/bench-matrix).  Other work on the machine skews the numbers:
+# run it alone (with kernel.sched_autogroup_enabled=0, nice -n 19 does
+# keep background jobs out of the way).  Needs root (nfcapd's receive buffer) and
 # the peers installed: bash tests/scripts/setup.sh bench.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -57,6 +59,8 @@ for tool in capinfos nfcapd softflowd ndpiReader; do
 	command -v "$tool" >/dev/null ||
 		die "$tool not installed (bash tests/scripts/setup.sh bench)"
 done
+# A probe copied out of the build tree finds its templates here.
+export STREAMPROBE_TEMPLATE_DIR=${STREAMPROBE_TEMPLATE_DIR:-$here/../../templates}
 mkdir -p "$out"
 sysctl -qw net.core.rmem_max=268435456 2>/dev/null || true
 
@@ -114,6 +118,8 @@ probe_opts() {
 	esac
 	[ "$variant" = default-timeouts ] ||
 		opts+=(--idle-timeout 7200 --active-timeout 86400)
+	# Room for 60m's 4 M flows (softflowd gets -m 4000000): no eviction.
+	opts+=(--max-flows 4194304)
 	case $variant in
 	"" | default-timeouts) opts+=(--csv /dev/null) ;;
 	ipfix-file) opts+=(--template nfstream --export "ipfix+file://$out/run.ipfix") ;;

@@ -84,7 +84,8 @@ for lib in libpcap libndpi libfixbuf; do
 		bad "depends: $lib ($path, package '$owner') not in Depends: $(field Depends)"; fi
 done
 dpkg-deb -I "$deb" conffiles >"$tmp/conffiles" 2>/dev/null
-[ "$(cat "$tmp/conffiles")" = /etc/streamprobe/streamprobe.conf ] && ok ||
+[ "$(cat "$tmp/conffiles")" = "/etc/streamprobe/streamprobe.conf
+/etc/streamprobe/early_classification.model" ] && ok ||
 	bad "conffiles: '$(cat "$tmp/conffiles")'"
 
 # The files, exactly: what the layout in CMakeLists.txt promises.
@@ -97,6 +98,7 @@ dpkg-deb -I "$deb" conffiles >"$tmp/conffiles" 2>/dev/null
 		(cd "$src/conf/collectors" && find . -type f | sed 's|^\./|/usr/share/streamprobe/collectors/|')
 	fi
 	echo /etc/streamprobe/streamprobe.conf
+	echo /etc/streamprobe/early_classification.model
 	echo /lib/systemd/system/streamprobe.service
 	for f in README.md LICENSE copyright examples/streamprobe.conf; do echo "/usr/share/doc/streamprobe/$f"; done
 	echo /usr/share/man/man8/streamprobe.8.gz
@@ -169,6 +171,12 @@ if streamprobe -r "$tmp/demo.pcap" --plugin "$plug" --csv "$tmp/p.csv" >/dev/nul
 	streamprobe -r "$tmp/demo.pcap" --plugin "$tmp/own.so" --csv "$tmp/own.csv" >/dev/null 2>"$tmp/p.err" &&
 	cmp -s "$tmp/p.csv" "$tmp/own.csv"; then ok; else
 	bad "plugins: $(head -c 300 "$tmp/p.err")"; fi
+# The early-classification example with its installed model (no argument:
+# the plugin's default path, /etc/streamprobe/early_classification.model).
+if streamprobe -r "$tmp/demo.pcap" --csv "$tmp/e.csv" \
+	--plugin /usr/lib/streamprobe/plugins/early_classification.so >/dev/null 2>"$tmp/e.err" &&
+	head -1 "$tmp/e.csv" | grep -q ',udps.model_prediction,udps.model_probability$'; then ok; else
+	bad "early_classification with the installed model: $(head -c 300 "$tmp/e.err")"; fi
 for t in "$src"/templates/*.tmpl; do
 	name=$(basename "$t" .tmpl)
 	streamprobe -r "$tmp/demo.pcap" --template "$name" --export ipfix+udp://127.0.0.1:4739 \
