@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # bench_tcp_perf.sh [PROBE [PLUGIN]] - the tcp_perf plugin's cost per packet.
 #
-# Runs the probe on the benchmark capture without and with
-# --plugin tcp_perf.so, interleaved (A B A B ...: both see the same machine
-# state, which on a shared machine drifts), RUNS pairs (default 5), and
-# reports the median of each and the difference per packet, in ns: of the
-# metering loop (the probe's "metering: S s" line; the plugin runs there)
-# and of the wall time.  No DPI (--n-dissections 0) and CSV to /dev/null,
+# Runs the probe on the benchmark capture without a plugin, with
+# packet_with_666_size.so (the plugin path itself: packet view, flow view,
+# one call; the plugin adds a compare) and with tcp_perf.so, interleaved
+# (A B C A B C ...: all see the same machine state, which on a shared
+# machine drifts), RUNS rounds (default 5), and reports the medians and the
+# differences per packet, in ns: of the metering loop (the probe's
+# "metering: S s" line; plugins run there) and of the wall time.  No DPI (--n-dissections 0) and CSV to /dev/null,
 # so that the plugin's share is not lost in nDPI's; long timeouts, as
 # bench_probe.sh.  Not a CTest test (timings): README "tcp_perf" quotes it.
 #
@@ -52,12 +53,17 @@ run() {
 		"$(cat "$tmp/time")"
 }
 
+seed=${SEED_PLUGIN:-$(dirname "$plugin")/packet_with_666_size.so}
 : >"$tmp/base"
+: >"$tmp/seed"
 : >"$tmp/plug"
 for i in $(seq "$runs"); do
 	run >>"$tmp/base"
+	[ -f "$seed" ] && run --plugin "$seed" >>"$tmp/seed"
 	run --plugin "$plugin" >>"$tmp/plug"
-	echo "pair $i: without $(tail -1 "$tmp/base"), with $(tail -1 "$tmp/plug") (metering s, wall s)" >&2
+	echo "round $i: none $(tail -1 "$tmp/base"), packet_with_666_size" \
+	    "$(tail -1 "$tmp/seed"), tcp_perf $(tail -1 "$tmp/plug")" \
+	    "(metering s, wall s)" >&2
 done
 
 median() {	# column $2 of file $1
@@ -68,10 +74,18 @@ mb=$(median "$tmp/base" 1)
 mp=$(median "$tmp/plug" 1)
 wb=$(median "$tmp/base" 2)
 wp=$(median "$tmp/plug" 2)
-echo "capture: $pcap, $packets packets, $runs interleaved pairs, medians"
+echo "capture: $pcap, $packets packets, $runs interleaved rounds, medians"
 awk -v n="$packets" -v mb="$mb" -v mp="$mp" -v wb="$wb" -v wp="$wp" 'BEGIN {
-	printf "metering s: without %.3f, with %.3f: %+.1f ns per packet\n",
+	printf "metering s: none %.3f, tcp_perf %.3f: %+.1f ns per packet\n",
 	    mb, mp, (mp - mb) * 1e9 / n
-	printf "wall s:     without %.3f, with %.3f: %+.1f ns per packet\n",
+	printf "wall s:     none %.3f, tcp_perf %.3f: %+.1f ns per packet\n",
 	    wb, wp, (wp - wb) * 1e9 / n
 }'
+if [ -s "$tmp/seed" ]; then
+	ms=$(median "$tmp/seed" 1)
+	awk -v n="$packets" -v mb="$mb" -v ms="$ms" -v mp="$mp" 'BEGIN {
+	printf "metering s: packet_with_666_size %.3f: the plugin path %+.1f ns" \
+	    " per packet, tcp_perf beyond it %+.1f ns\n", ms,
+	    (ms - mb) * 1e9 / n, (mp - ms) * 1e9 / n
+	}'
+fi
