@@ -395,24 +395,25 @@ closing_hit(struct flowtab *ft, uint32_t idx, struct ft_links *l,
 	return true;
 }
 
-uint32_t
-flowtab_prefetch_bucket(const struct flowtab *ft, const struct pkt_view *pv)
+void
+flowtab_probe_init(const struct flowtab *ft, const struct pkt_view *pv,
+    struct flowtab_probe *p)
 {
-	struct flow_key key;
-	uint32_t h;
-	uint8_t src_end;
+	flow_key_from_pkt(pv, &p->key, &p->src_end);
+	p->hash = key_hash(ft, &p->key);
+}
 
-	flow_key_from_pkt(pv, &key, &src_end);
-	h = key_hash(ft, &key);
-	__builtin_prefetch(&ft->buckets[h & ft->bucket_mask]);
-	return h;
+void
+flowtab_prefetch_bucket(const struct flowtab *ft, const struct flowtab_probe *p)
+{
+	__builtin_prefetch(&ft->buckets[p->hash & ft->bucket_mask]);
 }
 
 /* The chain's first entry: the flow itself unless its bucket is shared. */
 void
-flowtab_prefetch_entry(const struct flowtab *ft, uint32_t hash)
+flowtab_prefetch_entry(const struct flowtab *ft, const struct flowtab_probe *p)
 {
-	uint32_t idx = ft->buckets[hash & ft->bucket_mask];
+	uint32_t idx = ft->buckets[p->hash & ft->bucket_mask];
 	const uint8_t *e;
 
 	if (idx == NIL)
@@ -424,12 +425,12 @@ flowtab_prefetch_entry(const struct flowtab *ft, uint32_t hash)
 }
 
 void
-flowtab_prefetch_lru(const struct flowtab *ft, uint32_t hash)
+flowtab_prefetch_lru(const struct flowtab *ft, const struct flowtab_probe *p)
 {
-	uint32_t idx = ft->buckets[hash & ft->bucket_mask];
+	uint32_t idx = ft->buckets[p->hash & ft->bucket_mask];
 	const struct ft_links *l;
 
-	if (idx == NIL || (l = entry_links(ft, idx))->hash != hash)
+	if (idx == NIL || (l = entry_links(ft, idx))->hash != p->hash)
 		return;
 	if (l->lru_prev != NIL)
 		__builtin_prefetch(entry_links(ft, l->lru_prev), 1);
@@ -441,24 +442,30 @@ struct flow *
 flowtab_lookup(struct flowtab *ft, const struct pkt_view *pv, uint64_t now_ms,
     enum flow_dir *dir)
 {
-	struct flow_key key;
+	struct flowtab_probe p;
+
+	flowtab_probe_init(ft, pv, &p);
+	return flowtab_lookup_probe(ft, &p, pv, now_ms, dir);
+}
+
+struct flow *
+flowtab_lookup_probe(struct flowtab *ft, const struct flowtab_probe *p,
+    const struct pkt_view *pv, uint64_t now_ms, enum flow_dir *dir)
+{
 	struct ft_links *l;
 	struct flow *f;
-	uint32_t h, idx;
-	uint8_t src_end;
+	uint32_t h = p->hash, idx;
 
-	flow_key_from_pkt(pv, &key, &src_end);
-	h = key_hash(ft, &key);
 	for (idx = ft->buckets[h & ft->bucket_mask]; idx != NIL; idx = l->hnext) {
 		l = entry_links(ft, idx);
-		if (l->hash == h && key_equal(&entry_flow(ft, idx)->key, &key))
+		if (l->hash == h && key_equal(&entry_flow(ft, idx)->key, &p->key))
 			break;
 	}
 	if (idx != NIL) {
 		f = entry_flow(ft, idx);
 		if (l->closing) {
 			if (closing_hit(ft, idx, l, pv, now_ms)) {
-				*dir = flow_packet_dir(f, src_end);
+				*dir = flow_packet_dir(f, p->src_end);
 				return f;
 			}
 		} else if (now_ms - flow_last_ms(f) >=
@@ -472,7 +479,7 @@ flowtab_lookup(struct flowtab *ft, const struct pkt_view *pv, uint64_t now_ms,
 				lru_unlink(ft, l);
 				lru_push_head(ft, idx, l);
 			}
-			*dir = flow_packet_dir(f, src_end);
+			*dir = flow_packet_dir(f, p->src_end);
 			return f;
 		}
 	}
@@ -481,8 +488,8 @@ flowtab_lookup(struct flowtab *ft, const struct pkt_view *pv, uint64_t now_ms,
 	l = entry_links(ft, idx);
 	f = entry_flow(ft, idx);
 	memset(f, 0, sizeof(*f) + ft->conf.ext_size);
-	f->key = key;
-	f->src_end = src_end;
+	f->key = p->key;
+	f->src_end = p->src_end;
 	memcpy(f->src_mac, pv->src_mac, sizeof(f->src_mac));
 	memcpy(f->dst_mac, pv->dst_mac, sizeof(f->dst_mac));
 	l->hash = h;

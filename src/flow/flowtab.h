@@ -84,17 +84,35 @@ struct flow *flowtab_lookup(struct flowtab *ft, const struct pkt_view *pv,
     uint64_t now_ms, enum flow_dir *dir);
 
 /*
- * Cache warming for a batch of packets (meter_batch()): a lookup touches
- * the hash bucket, the flow's entry and its LRU neighbours, each a likely
- * cache miss in a big table.  Called a few packets ahead, in this order,
- * the three loads overlap with the work on the packets in between:
- * flowtab_prefetch_bucket() returns the hash the other two take.  Pure
- * hints: they change nothing.
+ * A packet's flow key and hash, computed once by flowtab_probe_init() for
+ * the prefetches and the lookup of a batched packet (meter_batch()).
  */
-uint32_t flowtab_prefetch_bucket(const struct flowtab *ft,
-    const struct pkt_view *pv);
-void flowtab_prefetch_entry(const struct flowtab *ft, uint32_t hash);
-void flowtab_prefetch_lru(const struct flowtab *ft, uint32_t hash);
+struct flowtab_probe {
+	struct flow_key	key;
+	uint32_t	hash;
+	uint8_t		src_end;	/* key endpoint of the packet's source */
+};
+
+void flowtab_probe_init(const struct flowtab *ft, const struct pkt_view *pv,
+    struct flowtab_probe *p);
+/* flowtab_lookup() for a probe of pv made by flowtab_probe_init(). */
+struct flow *flowtab_lookup_probe(struct flowtab *ft,
+    const struct flowtab_probe *p, const struct pkt_view *pv,
+    uint64_t now_ms, enum flow_dir *dir);
+
+/*
+ * Cache warming for a batch of packets: a lookup touches the hash bucket,
+ * the flow's entry and its LRU neighbours, each a likely cache miss in a
+ * big table.  Called a few packets ahead, in this order, the three loads
+ * overlap with the work on the packets in between.  Pure hints: they
+ * change nothing.
+ */
+void flowtab_prefetch_bucket(const struct flowtab *ft,
+    const struct flowtab_probe *p);
+void flowtab_prefetch_entry(const struct flowtab *ft,
+    const struct flowtab_probe *p);
+void flowtab_prefetch_lru(const struct flowtab *ft,
+    const struct flowtab_probe *p);
 
 /*
  * Expire up to budget idle flows: closing flows past their linger first

@@ -359,8 +359,8 @@ meter_scan(struct meter *m, uint64_t t)
 /* A decoded packet at packet time t (the clamped clock); usec, the
  * capture's ts_usec, only for the plugins' time_us. */
 static inline void
-meter_account(struct meter *m, const struct pkt_view *pv, uint64_t t,
-    uint32_t usec)
+meter_account(struct meter *m, const struct pkt_view *pv,
+    const struct flowtab_probe *probe, uint64_t t, uint32_t usec)
 {
 	const struct flowext *x = m->ext;
 	enum flow_dir dir;
@@ -370,7 +370,7 @@ meter_account(struct meter *m, const struct pkt_view *pv, uint64_t t,
 	m->cnt.packets_metered++;
 	if (t > m->tick_ms)
 		m->tick_ms = t;
-	f = flowtab_lookup(m->ft, pv, t, &dir);
+	f = flowtab_lookup_probe(m->ft, probe, pv, t, &dir);
 	size = pv->size[m->size_kind];
 	/* The extensions (features, DPI, ...) read the counters as they
 	 * were before this packet: flowext.h's ordering rule. */
@@ -399,6 +399,7 @@ meter_packet(void *arg, const struct cap_pkt *h, const uint8_t *frame)
 {
 	struct meter *m = arg;
 	struct decode_conf dc = { h->dlt, m->decode_tunnels };
+	struct flowtab_probe probe;
 	struct pkt_view pv;
 	enum decode_result r;
 	uint64_t t;
@@ -413,47 +414,44 @@ meter_packet(void *arg, const struct cap_pkt *h, const uint8_t *frame)
 	t = (uint64_t)h->ts_sec * 1000 + (uint64_t)(h->ts_usec / 1000);
 	if (t < m->tick_ms)
 		t = m->tick_ms;
-	meter_account(m, &pv, t, (uint32_t)h->ts_usec);
+	flowtab_probe_init(m->ft, &pv, &probe);
+	meter_account(m, &pv, &probe, t, (uint32_t)h->ts_usec);
 }
 
 #define PREFETCH_BUCKET	6
 #define PREFETCH_ENTRY	4
 #define PREFETCH_LRU	2
 
-static uint32_t
-prefetch_bucket(const struct meter *m, const struct dispatch_batch *b,
-    unsigned i)
-{
-	struct pkt_view pv = b->pkt[i].pv;
-
-	pv.l3 = b->data + b->pkt[i].off;
-	return flowtab_prefetch_bucket(m->ft, &pv);
-}
-
 void
 meter_batch(struct meter *m, const struct dispatch_batch *b)
 {
-	uint32_t hash[DISPATCH_BATCH_PKTS];
+	struct flowtab_probe probe[DISPATCH_BATCH_PKTS];
 	struct pkt_view pv;
 	unsigned i, n = b->n;
 
 	/* A software pipeline over the batch: packet i + 6's bucket, i + 4's
 	 * entry and i + 2's LRU neighbours are fetched while packet i is
-	 * metered (flowtab_prefetch_bucket()).  The batch is known ahead,
-	 * unlike packets read one at a time. */
-	for (i = 0; i < n && i < PREFETCH_BUCKET; i++)
-		hash[i] = prefetch_bucket(m, b, i);
+	 * metered.  The batch is known ahead, unlike packets read one at a
+	 * time; each packet's key and hash are computed once, in its probe.
+	 * The key reads the addresses and ports only, not pv.l3. */
+	for (i = 0; i < n && i < PREFETCH_BUCKET; i++) {
+		flowtab_probe_init(m->ft, &b->pkt[i].pv, &probe[i]);
+		flowtab_prefetch_bucket(m->ft, &probe[i]);
+	}
 	for (i = 0; i < n; i++) {
-		if (i + PREFETCH_BUCKET < n)
-			hash[i + PREFETCH_BUCKET] =
-			    prefetch_bucket(m, b, i + PREFETCH_BUCKET);
+		if (i + PREFETCH_BUCKET < n) {
+			flowtab_probe_init(m->ft, &b->pkt[i + PREFETCH_BUCKET].pv,
+			    &probe[i + PREFETCH_BUCKET]);
+			flowtab_prefetch_bucket(m->ft, &probe[i + PREFETCH_BUCKET]);
+		}
 		if (i + PREFETCH_ENTRY < n)
-			flowtab_prefetch_entry(m->ft, hash[i + PREFETCH_ENTRY]);
+			flowtab_prefetch_entry(m->ft, &probe[i + PREFETCH_ENTRY]);
 		if (i + PREFETCH_LRU < n)
-			flowtab_prefetch_lru(m->ft, hash[i + PREFETCH_LRU]);
+			flowtab_prefetch_lru(m->ft, &probe[i + PREFETCH_LRU]);
 		pv = b->pkt[i].pv;
 		pv.l3 = b->data + b->pkt[i].off;
-		meter_account(m, &pv, b->pkt[i].t_ms, b->pkt[i].usec);
+		meter_account(m, &pv, &probe[i], b->pkt[i].t_ms,
+		    b->pkt[i].usec);
 	}
 	/* The reader's clock: a meter that got few packets still expires
 	 * its flows as the capture's time goes on. */
