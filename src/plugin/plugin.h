@@ -34,8 +34,10 @@ struct plugin_set;
 struct plugin_meter;
 
 /* First id of the elements numbered in the template's enterprise space
- * (ENT:2001, ENT:2002, ... in load order; README "Plugins"). */
-#define PLUGIN_ENT_BASE		2000
+ * (ENT:3001, ENT:3002, ... in load order; README "Plugins"): above the
+ * templates' own (1001..) and the TCP backlog elements (2001..2004,
+ * export_ipfix.c), which share that enterprise number. */
+#define PLUGIN_ENT_BASE		3000
 
 /*
  * specs: PATH[:ARGS] each; keys/values: "NAME.KEY" and its value.  NULL with

@@ -149,9 +149,9 @@ EOF
 if "$gen_collectors" --plugin "$p666" "$(dirname "$0")/../../templates" "$tmp/gc" 2>"$tmp/err" &&
 	ipfixDump --element-file "$tmp/gc/libfixbuf/streamprobe.xml" \
 		--in "$tmp/wireguard.ipfix" >"$tmp/gc.dump" 2>&1; then
-	got=$(sed -n 's/.*(32473\/2001) *udps_packet_with_666_size : //p' "$tmp/gc.dump" | sort | tr '\n' ' ')
+	got=$(sed -n 's/.*(32473\/3001) *udps_packet_with_666_size : //p' "$tmp/gc.dump" | sort | tr '\n' ' ')
 	want=$(python3 -c 'import csv,sys; print(" ".join(sorted(r["udps.packet_with_666_size"] for r in csv.DictReader(open(sys.argv[1])))))' "$tmp/wireguard.1.csv")
-	if [ "$got" = "$want " ] && grep -q "^| udps.packet_with_666_size | udps_packet_with_666_size | 32473:2001 | unsigned64 | 40666 | nfstream |" "$tmp/gc/FIELDS.md"; then
+	if [ "$got" = "$want " ] && grep -q "^| udps.packet_with_666_size | udps_packet_with_666_size | 32473:3001 | unsigned64 | 40666 | nfstream |" "$tmp/gc/FIELDS.md"; then
 		ok
 	else
 		failed "gen_collectors --plugin: ipfixDump with its element file shows \"$got\", CSV \"$want\""
