@@ -111,17 +111,6 @@ tmpl_set_auto(const struct tmpl_field *f, unsigned n)
 	auto_n = n;
 }
 
-/* The template file's base name is nfstream.tmpl (or the name nfstream). */
-static int
-is_nfstream(const struct tmpl *t)
-{
-	const char *base = strrchr(t->path, '/');
-
-	base = base != NULL ? base + 1 : t->path;
-	return strcmp(base, "nfstream.tmpl") == 0 ||
-	    strcmp(base, "nfstream") == 0;
-}
-
 static int
 append_auto(struct tmpl *t, char *errbuf, size_t errlen)
 {
@@ -129,7 +118,7 @@ append_auto(struct tmpl *t, char *errbuf, size_t errlen)
 	unsigned i, j;
 	int named;
 
-	if (auto_n == 0 || !is_nfstream(t))
+	if (auto_n == 0 || !t->plugin_fields)
 		return 0;
 	for (i = 0; i < auto_n; i++) {
 		for (j = 0, named = 0; j < t->n; j++)
@@ -281,6 +270,11 @@ parse_stream(struct tmpl *t, FILE *fp, char *errbuf, size_t errlen)
 			tok[ntok++] = p;
 		if (ntok == 0)
 			continue;
+		/* The loaded plugins' fields go after the template's own. */
+		if (strcmp(tok[0], "plugin-fields") == 0 && ntok == 1) {
+			t->plugin_fields = true;
+			continue;
+		}
 		if (strcmp(tok[0], "enterprise") == 0) {
 			if (ntok != 2 || parse_num(tok[1], UINT32_MAX, &v) != 0 ||
 			    v == 0 || v == TMPL_REVERSE_PEN) {

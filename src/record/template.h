@@ -15,6 +15,7 @@
 #define STREAMPROBE_TEMPLATE_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -58,6 +59,7 @@ struct tmpl_field {
 struct tmpl {
 	char			path[256];
 	uint32_t		enterprise;
+	bool			plugin_fields;	/* a "plugin-fields" line */
 	unsigned		n;
 	struct tmpl_field	f[TMPL_MAX_FIELDS];
 };
@@ -71,9 +73,10 @@ int tmpl_parse_stream(struct tmpl *t, FILE *fp, const char *name,
 int tmpl_parse_buffer(struct tmpl *t, const void *buf, size_t len,
     const char *name, char *errbuf, size_t errlen);
 /*
- * Start-up: fields appended to every template named nfstream (the file
- * nfstream.tmpl) after its own lines, unless the template names their
- * column itself: the plugins' exported fields (src/plugin/).  An element
+ * Start-up: fields appended to every template with a "plugin-fields" line
+ * (the shipped nfstream.tmpl has one) after its own lines, unless the
+ * template names their column itself: the plugins' exported fields
+ * (src/plugin/).  An element
  * already in the template is an error naming the owner.  The array is
  * kept (not copied); n 0 clears.
  */

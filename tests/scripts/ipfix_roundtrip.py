@@ -117,6 +117,8 @@ def parse_template(path):
             if line[0] == "enterprise":
                 ent = int(line[1])
                 continue
+            if line == ["plugin-fields"]:	# the loaded plugins' fields
+                continue
             col, elem, ident, typ = line[:4]
             length = int(line[4]) if len(line) > 4 else 0
             if ":" in ident:
