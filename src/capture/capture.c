@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -68,14 +69,33 @@ file_size(const char *path)
 	return (uint64_t)st.st_size;
 }
 
+/* stdio's buffer for a capture file: its default (st_blksize, 4 KiB) costs
+ * a read() system call every 4 KiB, 378 k of them for 1.5 GB. */
+#define FILE_BUFFER_BYTES	(1024 * 1024)
+
 static pcap_t *
 open_file(const char *path, const char *bpf, char *errbuf, size_t errlen)
 {
 	char perr[PCAP_ERRBUF_SIZE];
 	pcap_t *p;
+	FILE *fp;
 
+	if ((fp = fopen(path, "rb")) == NULL) {
+		snprintf(errbuf, errlen, "cannot read capture file %s: %s", path,
+		    strerror(errno));
+		return NULL;
+	}
+	/* Before the first read (libpcap reads the file header at once);
+	 * the buffer is stdio's, freed by the fclose() in pcap_close(). */
+	(void)setvbuf(fp, NULL, _IOFBF, FILE_BUFFER_BYTES);
+	/* libpcap reads a file with two fread()s a packet, and stdio locks
+	 * the stream for each once the process has threads: 15 % of the
+	 * reader's time.  Only the thread that reads uses the stream
+	 * (capture_dispatch(), capture_progress()), so it needs no lock. */
+	(void)__fsetlocking(fp, FSETLOCKING_BYCALLER);
 	perr[0] = '\0';
-	if ((p = pcap_open_offline(path, perr)) == NULL) {
+	if ((p = pcap_fopen_offline(fp, perr)) == NULL) {
+		fclose(fp);
 		snprintf(errbuf, errlen, "cannot read capture file %s: %s", path,
 		    perr);
 		return NULL;

@@ -74,6 +74,7 @@ meter_thread(void *arg)
 		d->conf.thread_init(d->conf.thread_arg, q->index);
 	while (!end) {
 		if ((b = ring_pop_begin(q->ring)) == NULL) {
+			meter_wake_export(q->meter);	/* before sleeping */
 			wake_prepare(&q->wake);
 			if ((b = ring_pop_begin(q->ring)) == NULL) {
 				wake_wait(&q->wake, atomic_load_explicit(

@@ -42,7 +42,7 @@
 
 #include "decode.h"
 
-#define DISPATCH_BATCH_PKTS	64
+#define DISPATCH_BATCH_PKTS	512
 /* Room for any packet: l3_len is at most 65535. */
 #define DISPATCH_BATCH_BYTES	(128 * 1024)
 #define DISPATCH_MAX_METERS	64

@@ -65,6 +65,12 @@
 #define POLL_FLOWS_MS		100
 #define POLL_EMPTY_MS		500
 #define FLUSH_STALL_MS		5000	/* shutdown: export stage stuck */
+/* The export thread is woken once this many records wait, or once the
+ * oldest waited EXPORT_WAKE_MS (checked after every batch or read), not
+ * for each record: a wake-up is a system call and two context switches,
+ * and with flows ending all the time it was woken 39 k times a run. */
+#define EXPORT_WAKE_RECORDS	256
+#define EXPORT_WAKE_MS		10
 #define TRIM_MIN_BYTES		((size_t)16 << 20)
 /* The default budget's room beyond max_flows typical flows: a small
  * table of TLS flows (nDPI holds ~3 KB each while it detects them) must
@@ -102,6 +108,8 @@ struct meter {
 	/* Once per flow. */
 	struct ring		*ring;
 	struct wake		*wake;
+	bool			 wake_pending;	/* records since the last wake */
+	uint64_t		 wake_ms;	/* when that was */
 	bool			 final_flush;	/* end of input or stop */
 	bool			 flush_gave_up;	/* export stage stuck */
 	uint64_t		 flush_stall_ms;	/* ring full since */
@@ -154,6 +162,23 @@ ring_full_wait(struct meter *m)
 	return true;
 }
 
+/* Wake the export thread for the records pushed since the last time:
+ * now (force), or once they have waited EXPORT_WAKE_MS. */
+static void
+export_wake(struct meter *m, bool force)
+{
+	uint64_t now;
+
+	if (!m->wake_pending || m->wake == NULL)
+		return;
+	now = force ? 0 : monotime_ms();
+	if (!force && now - m->wake_ms < EXPORT_WAKE_MS)
+		return;
+	wake_signal(m->wake);
+	m->wake_pending = false;
+	m->wake_ms = force ? monotime_ms() : now;
+}
+
 /*
  * Flow table sink: freeze the L7 result, then copy the finished flow to
  * the export ring; its string block now belongs to the record.
@@ -176,8 +201,9 @@ meter_on_flow_end(struct flow *f, void *arg)
 	m->flush_stall_ms = 0;
 	memcpy(slot, f, x->rec_size);
 	ring_push_end(m->ring);
-	if (m->wake != NULL)
-		wake_signal(m->wake);
+	m->wake_pending = true;
+	if (ring_filled(m->ring) >= EXPORT_WAKE_RECORDS)
+		export_wake(m, true);
 	m->cnt.flows_expired++;
 }
 
@@ -459,6 +485,7 @@ meter_batch(struct meter *m, const struct dispatch_batch *b)
 		m->tick_ms = b->clock_ms;
 		meter_scan(m, m->tick_ms);
 	}
+	export_wake(m, false);
 }
 
 int
@@ -466,8 +493,15 @@ meter_dispatch(struct meter *m, int max)
 {
 	int n = capture_dispatch(m->cap, max, meter_packet, m);
 
+	export_wake(m, n <= 0);
 	meter_publish(m, false);
 	return n;
+}
+
+void
+meter_wake_export(struct meter *m)
+{
+	export_wake(m, true);
 }
 
 /*
@@ -506,6 +540,7 @@ meter_between_reads(struct meter *m, bool quiet)
 	if (wall < m->tick_ms)
 		wall = m->tick_ms;
 	live_expire(m, wall, quiet);
+	export_wake(m, quiet);
 	mem_trim(m, false);
 	if (m->cap != NULL)
 		capture_set_wait(m->cap, flowtab_stats(m->ft)->active > 0 ?
@@ -524,6 +559,7 @@ meter_finish(struct meter *m)
 	meter_publish(m, true);
 	m->final_flush = true;
 	flowtab_flush(m->ft, FLOW_END_FORCED);
+	export_wake(m, true);
 	mem_trim(m, true);
 	meter_publish(m, true);
 }

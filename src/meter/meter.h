@@ -122,6 +122,9 @@ void meter_batch(struct meter *m, const struct dispatch_batch *b);
 int meter_dispatch(struct meter *m, int max);
 /* Between reads: live wall-clock expiry (quiet: nothing was read). */
 void meter_between_reads(struct meter *m, bool quiet);
+/* The export thread is woken for finished flows a few hundred at a time
+ * or after 10 ms (meter.c); a meter about to sleep wakes it now. */
+void meter_wake_export(struct meter *m);
 /* End of input or stop: every flow to the ring, waiting for room (the
  * export stage must be draining), then publish. */
 void meter_finish(struct meter *m);
