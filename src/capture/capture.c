@@ -29,6 +29,7 @@ struct capture {
 	int			 wait_ms;	/* live: poll() timeout */
 	uint64_t		 total_bytes;	/* files: sum of their sizes */
 	uint64_t		 done_bytes;	/* files: sizes of those read */
+	char			*fbuf;		/* files: stdio's buffer */
 	capture_cb		 cb;
 	void			*cb_arg;
 	volatile sig_atomic_t	 stop;
@@ -73,8 +74,11 @@ file_size(const char *path)
  * a read() system call every 4 KiB, 378 k of them for 1.5 GB. */
 #define FILE_BUFFER_BYTES	(1024 * 1024)
 
+/* buf: FILE_BUFFER_BYTES for stdio, to outlive the pcap_t; NULL: stdio's
+ * default (a file only checked, not read). */
 static pcap_t *
-open_file(const char *path, const char *bpf, char *errbuf, size_t errlen)
+open_file(const char *path, const char *bpf, char *buf, char *errbuf,
+    size_t errlen)
 {
 	char perr[PCAP_ERRBUF_SIZE];
 	pcap_t *p;
@@ -85,9 +89,10 @@ open_file(const char *path, const char *bpf, char *errbuf, size_t errlen)
 		    strerror(errno));
 		return NULL;
 	}
-	/* Before the first read (libpcap reads the file header at once);
-	 * the buffer is stdio's, freed by the fclose() in pcap_close(). */
-	(void)setvbuf(fp, NULL, _IOFBF, FILE_BUFFER_BYTES);
+	/* Before the first read (libpcap reads the file header at once).
+	 * glibc ignores the size unless the buffer is given. */
+	if (buf != NULL)
+		(void)setvbuf(fp, buf, _IOFBF, FILE_BUFFER_BYTES);
 	/* libpcap reads a file with two fread()s a packet, and stdio locks
 	 * the stream for each once the process has threads: 15 % of the
 	 * reader's time.  Only the thread that reads uses the stream
@@ -191,15 +196,21 @@ capture_open(const struct capture_conf *conf, char *errbuf, size_t errlen)
 		cap->total_bytes += file_size(conf->files[i]);
 		if (i == 0)
 			continue;
-		if ((p = open_file(conf->files[i], conf->bpf, errbuf, errlen)) ==
-		    NULL) {
+		if ((p = open_file(conf->files[i], conf->bpf, NULL, errbuf,
+		    errlen)) == NULL) {
 			free(cap);
 			return NULL;
 		}
 		pcap_close(p);
 	}
-	if ((cap->p = open_file(conf->files[0], conf->bpf, errbuf, errlen)) ==
-	    NULL) {
+	if ((cap->fbuf = malloc(FILE_BUFFER_BYTES)) == NULL) {
+		snprintf(errbuf, errlen, "out of memory");
+		free(cap);
+		return NULL;
+	}
+	if ((cap->p = open_file(conf->files[0], conf->bpf, cap->fbuf, errbuf,
+	    errlen)) == NULL) {
+		free(cap->fbuf);
 		free(cap);
 		return NULL;
 	}
@@ -266,7 +277,7 @@ capture_dispatch(struct capture *cap, int max, capture_cb cb, void *arg)
 		if (cap->next_file >= cap->conf.nfiles)
 			return CAPTURE_EOF;
 		if ((cap->p = open_file(cap->conf.files[cap->next_file],
-		    cap->conf.bpf, cap->error, sizeof(cap->error))) == NULL)
+		    cap->conf.bpf, cap->fbuf, cap->error, sizeof(cap->error))) == NULL)
 			return CAPTURE_ERROR;
 		cap->dlt = pcap_datalink(cap->p);
 		cap->next_file++;
@@ -340,5 +351,6 @@ capture_close(struct capture *cap)
 		return;
 	if (cap->p != NULL)
 		pcap_close(cap->p);
+	free(cap->fbuf);		/* after the fclose() in pcap_close() */
 	free(cap);
 }

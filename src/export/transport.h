@@ -3,10 +3,11 @@
  *
  * Encoders (IPFIX via libfixbuf, NetFlow v9) produce whole messages;
  * a transport sends them and counts what it sent and what it could not.
- *  - UDP: sent from the caller's thread in batches (one sendmmsg(2) for
- *    up to 32 datagrams, each one message), when a batch is full and at
- *    every transport_flush(); a datagram whose send fails is dropped
- *    (counted), as a send(2) of its own would have been.
+ *  - UDP: sent in batches (one sendmmsg(2) for up to 32 datagrams, each
+ *    one message), when a batch is full and at every transport_flush(),
+ *    by a sender thread once transport_start() ran (before: from the
+ *    caller's thread); a datagram whose send fails is dropped (counted),
+ *    as a send(2) of its own would have been.
  *  - TCP: its own thread behind a bounded queue, so a slow or absent
  *    collector never blocks the caller.  Connects without blocking, retries
  *    with backoff, and sends the preamble (templates) first on every new
@@ -67,7 +68,8 @@ void transport_flush(struct transport *t);
 /* TCP: bytes sent first on each new connection (the templates). */
 int transport_set_preamble(struct transport *t, const uint8_t *buf,
     size_t len);
-/* Start sending (TCP: the connection thread); call after the preamble. */
+/* Start sending (TCP: the connection thread; UDP: the sender thread);
+ * call after the preamble. */
 int transport_start(struct transport *t, char *errbuf, size_t errlen);
 /* Files: reopen by name, appending (SIGHUP, logrotate).  Returns 1 when a
  * new file was opened (the encoder then writes its templates again), 0 for

@@ -442,6 +442,8 @@ export_nf9_open(const struct exporter_conf *conf,
 	x->options_due = true;	/* the first packets carry everything */
 	open_packet(x);
 	send_packet(x);
+	if (transport_start(x->b.tr, errbuf, errlen) != 0)
+		goto fail;
 	return &x->b.base;
 fail:
 	binrec_exporter_destroy(&x->b.base);
