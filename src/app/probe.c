@@ -220,8 +220,8 @@ probe_create(const struct probe_conf *conf, char *errbuf, size_t errlen)
 			}
 			goto fail;
 		}
-		if (export_stage_add_ring(p->stage, meter_ring(p->meters[i])) !=
-		    0) {
+		if (export_stage_add_ring(p->stage, meter_ring(p->meters[i]),
+		    meter_room(p->meters[i])) != 0) {
 			snprintf(errbuf, errlen, "too many meters");
 			goto fail;
 		}

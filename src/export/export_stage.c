@@ -26,6 +26,7 @@
 
 #define MAX_OUTPUTS		16
 #define TICK_EVERY		1024	/* records between busy ticks */
+#define RING_CHUNK		256	/* records from one ring at a time */
 /*
  * Sleeping with nothing to do: the exporters' timers are an idle flush
  * 1 s after their last message (IPFIX, v9: at most 1 s after the last
@@ -43,6 +44,7 @@ struct export_stage {
 	struct exporter		*exp[MAX_OUTPUTS];
 	unsigned		 nexp;
 	struct ring		*ring[EXPORT_STAGE_MAX_RINGS];
+	struct wake		*room[EXPORT_STAGE_MAX_RINGS];
 	unsigned		 nring;
 	struct wake		 wake;
 	pthread_t		 thr;
@@ -116,10 +118,12 @@ export_stage_add_output(struct export_stage *s,
 }
 
 int
-export_stage_add_ring(struct export_stage *s, struct ring *r)
+export_stage_add_ring(struct export_stage *s, struct ring *r,
+    struct wake *room)
 {
 	if (s->nring == EXPORT_STAGE_MAX_RINGS)
 		return -1;
+	s->room[s->nring] = room;
 	s->ring[s->nring++] = r;
 	return 0;
 }
@@ -198,21 +202,28 @@ export_thread_main(void *arg)
 	struct export_stage *s = arg;
 	const void *slot;
 	uint64_t id = 0, now, flush_ms = 0, next_ms = 0, due;
-	unsigned i, got;
+	unsigned i, n, got;
 	int done, timeout;
 
 	for (;;) {
-		/* Up to one tick's worth from each ring in turn. */
+		/* Round robin: up to RING_CHUNK flows from each ring in turn,
+		 * so that every meter's final flush goes on at once. */
 		got = 0;
-		for (i = 0; i < s->nring; i++)
-			while (got < TICK_EVERY &&
-			    (slot = ring_pop_begin(s->ring[i])) != NULL) {
+		for (i = 0; i < s->nring; i++) {
+			for (n = 0; n < RING_CHUNK &&
+			    (slot = ring_pop_begin(s->ring[i])) != NULL; n++) {
 				export_one(s, slot, id++);
 				ring_pop_end(s->ring[i]);
-				got++;
 				if ((id & (TICK_EVERY - 1)) == 0)
 					export_tick(s, monotime_ms(), false);
 			}
+			/* A meter waiting for room is woken once its ring is
+			 * half empty, to refill half of it in one go. */
+			if (n > 0 && s->room[i] != NULL &&
+			    ring_pending(s->ring[i]) <= ring_size(s->ring[i]) / 2)
+				wake_signal(s->room[i]);
+			got += n;
+		}
 		if (got > 0) {
 			flush_ms = monotime_ms() + FLUSH_IDLE_MS;
 			continue;

@@ -35,7 +35,10 @@ void export_stage_destroy(struct export_stage *s);	/* and its exporters */
 int export_stage_add_output(struct export_stage *s,
     const struct exporter_conf *conf, const struct colset *cols,
     const struct exporter_env *env, char *errbuf, size_t errlen);
-int export_stage_add_ring(struct export_stage *s, struct ring *r);
+/* One meter's ring; room (may be NULL) is what its meter sleeps on while
+ * the ring is full: signalled once the ring is half empty. */
+int export_stage_add_ring(struct export_stage *s, struct ring *r,
+    struct wake *room);
 /* The wake-up every producer (meter) signals after a push. */
 struct wake *export_stage_wake(struct export_stage *s);
 

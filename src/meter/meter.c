@@ -65,6 +65,7 @@
 #define POLL_FLOWS_MS		100
 #define POLL_EMPTY_MS		500
 #define FLUSH_STALL_MS		5000	/* shutdown: export stage stuck */
+#define ROOM_WAIT_MS		10	/* export ring full: look again */
 /* The export thread is woken once this many records wait, or once the
  * oldest waited EXPORT_WAKE_MS (checked after every batch or read), not
  * for each record: a wake-up is a system call and two context switches,
@@ -108,8 +109,9 @@ struct meter {
 	/* Once per flow. */
 	struct ring		*ring;
 	struct wake		*wake;
-	bool			 wake_pending;	/* records since the last wake */
-	uint64_t		 wake_ms;	/* when that was */
+	struct wake		 room;		/* ring full: we sleep on it */
+	uint32_t		 wake_pending;	/* records since the last wake */
+	uint64_t		 wake_ms;	/* when that was (0: forced) */
 	bool			 final_flush;	/* end of input or stop */
 	bool			 flush_gave_up;	/* export stage stuck */
 	uint64_t		 flush_stall_ms;	/* ring full since */
@@ -158,7 +160,14 @@ ring_full_wait(struct meter *m)
 	}
 	if (m->wake != NULL)
 		wake_signal(m->wake);	/* a full ring is never left asleep */
-	sleep_us(50);
+	/* Until the export thread emptied half of it (it signals room
+	 * then), not in 50 us naps: 24 k of them in a final flush of 1 M
+	 * flows. */
+	wake_prepare(&m->room);
+	if (ring_room(m->ring) == 0)
+		wake_wait(&m->room, ROOM_WAIT_MS);
+	else
+		wake_cancel(&m->room);
 	return true;
 }
 
@@ -169,14 +178,16 @@ export_wake(struct meter *m, bool force)
 {
 	uint64_t now;
 
-	if (!m->wake_pending || m->wake == NULL)
+	if (m->wake_pending == 0 || m->wake == NULL)
 		return;
+	/* No clock for a forced wake-up: a final flush forces one per
+	 * EXPORT_WAKE_RECORDS flows. */
 	now = force ? 0 : monotime_ms();
 	if (!force && now - m->wake_ms < EXPORT_WAKE_MS)
 		return;
 	wake_signal(m->wake);
-	m->wake_pending = false;
-	m->wake_ms = force ? monotime_ms() : now;
+	m->wake_pending = 0;
+	m->wake_ms = now;
 }
 
 /*
@@ -201,8 +212,7 @@ meter_on_flow_end(struct flow *f, void *arg)
 	m->flush_stall_ms = 0;
 	memcpy(slot, f, x->rec_size);
 	ring_push_end(m->ring);
-	m->wake_pending = true;
-	if (ring_filled(m->ring) >= EXPORT_WAKE_RECORDS)
+	if (++m->wake_pending >= EXPORT_WAKE_RECORDS)
 		export_wake(m, true);
 	m->cnt.flows_expired++;
 }
@@ -216,6 +226,11 @@ meter_create(const struct meter_conf *conf, char *errbuf, size_t errlen)
 
 	if ((m = calloc(1, sizeof(*m))) == NULL) {
 		snprintf(errbuf, errlen, "out of memory");
+		return NULL;
+	}
+	if (wake_init(&m->room) != 0) {
+		snprintf(errbuf, errlen, "cannot create an eventfd");
+		free(m);
 		return NULL;
 	}
 	m->ext = conf->ext;
@@ -276,6 +291,7 @@ meter_destroy(struct meter *m)
 		return;
 	ring_destroy(m->ring);
 	flowtab_destroy(m->ft);
+	wake_destroy(&m->room);
 	free(m);
 }
 
@@ -289,6 +305,12 @@ struct ring *
 meter_ring(struct meter *m)
 {
 	return m->ring;
+}
+
+struct wake *
+meter_room(struct meter *m)
+{
+	return &m->room;
 }
 
 static inline uint64_t

@@ -108,6 +108,8 @@ void meter_destroy(struct meter *m);
  * does not own it. */
 void meter_set_input(struct meter *m, struct capture *cap);
 struct ring *meter_ring(struct meter *m);
+/* What the meter sleeps on while its ring is full (export_stage_add_ring). */
+struct wake *meter_room(struct meter *m);
 
 /* One packet (the capture callback): decode, account, expire by packet
  * time.  frame is borrowed for the call. */

@@ -119,6 +119,12 @@ ring_pending(struct ring *r)
 }
 
 uint32_t
+ring_size(const struct ring *r)
+{
+	return (uint32_t)(r->mask + 1);
+}
+
+uint32_t
 ring_filled(const struct ring *r)
 {
 	uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);

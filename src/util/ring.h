@@ -26,5 +26,6 @@ void ring_pop_end(struct ring *r);
  * (ring_filled()) sees it: for wake-up hysteresis, exact or a little stale. */
 uint32_t ring_pending(struct ring *r);
 uint32_t ring_filled(const struct ring *r);
+uint32_t ring_size(const struct ring *r);	/* slots */
 
 #endif

@@ -231,7 +231,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	FUZZ_CHECK((stage = export_stage_create(ext, err, sizeof(err))) != NULL);
-	FUZZ_CHECK(export_stage_add_ring(stage, meter_ring(m)) == 0);
+	FUZZ_CHECK(export_stage_add_ring(stage, meter_ring(m), meter_room(m)) == 0);
 	FUZZ_CHECK(colset_init(&cols, mc.decode_tunnels, (h1 & 0x01) != 0,
 	    (h1 & 0x02) != 0, use_dpi) == 0);
 

@@ -684,13 +684,19 @@ test_flush_creation_order(void **state)
 	for (i = 0; i < 3; i++)
 		expect_end(&log.recs[i], FLOW_END_FORCED, (uint16_t)(i + 1));
 	expect_stats(ft, 3, 0, 0, 0, 3, 0);
-	/* the table is usable again */
+	/* The table is usable again: the flush emptied the index and the
+	 * lists at once, so flow B is a new flow, and the LRU and creation
+	 * lists hold only the new ones. */
 	feed_udp(ft, 2, 50);
 	expect_stats(ft, 4, 0, 0, 0, 3, 1);
-	flowtab_flush(ft, FLOW_END_IDLE);
-	assert_int_equal(log.n, 4);
+	feed_udp(ft, 1, 60);
+	expect_stats(ft, 5, 0, 0, 0, 3, 2);
+	assert_int_equal(flowtab_expire_idle(ft, 1055, 5), 1);	/* B */
 	expect_end(&log.recs[3], FLOW_END_IDLE, 2);
-	expect_stats(ft, 4, 1, 0, 0, 3, 0);
+	flowtab_flush(ft, FLOW_END_IDLE);
+	assert_int_equal(log.n, 5);
+	expect_end(&log.recs[4], FLOW_END_IDLE, 1);
+	expect_stats(ft, 5, 2, 0, 0, 3, 0);
 }
 
 static void
