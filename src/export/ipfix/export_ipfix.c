@@ -820,9 +820,11 @@ ipfix_tick(struct exporter *e, uint64_t now_ms, bool idle)
 	    FLUSH_IDLE_MS) {
 		(void)emit(x);
 	}
-	/* UDP: finished messages wait in the transport's batch at most until
-	 * this tick (every 1024 records, and as soon as the rings run dry). */
-	transport_flush(x->b.tr);
+	/* UDP: finished messages wait in the transport's batch until it is
+	 * full or the rings run dry (an idle tick); a busy tick (every 1024
+	 * records) leaves them, as the next ones follow at once. */
+	if (idle)
+		transport_flush(x->b.tr);
 }
 
 static int

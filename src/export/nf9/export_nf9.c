@@ -337,9 +337,11 @@ nf9_tick(struct exporter *e, uint64_t now_ms, bool idle)
 	    now_ms - x->last_emit_ms >= FLUSH_IDLE_MS) {
 		send_packet(x);
 	}
-	/* UDP: finished packets wait in the transport's batch at most until
-	 * this tick (every 1024 records, and as soon as the rings run dry). */
-	transport_flush(x->b.tr);
+	/* UDP: finished packets wait in the transport's batch until it is
+	 * full or the rings run dry (an idle tick); a busy tick (every 1024
+	 * records) leaves them, as the next ones follow at once. */
+	if (idle)
+		transport_flush(x->b.tr);
 }
 
 static int
