@@ -58,18 +58,29 @@ fmt_i64(char *buf, int64_t v)
  * Shortest round-trip digits (fmt_shortest(): Dragonbox), laid out
  * with Python's rules: positional for exponents -4..15, else d.ddde+XX.
  */
+static size_t
+fmt_literal(char *buf, const char *s)
+{
+	size_t n = strlen(s);
+
+	memcpy(buf, s, n + 1);
+	return n;
+}
+
 size_t
 fmt_double(char *buf, double v)
 {
 	char digits[FMT_SHORTEST_MAX];
 	int exp, nd, i, k = 0;
 
+	/* Literals copied, not snprintf()'d: 0.0 is the most common value
+	 * of the statistics columns. */
 	if (isnan(v))
-		return (size_t)snprintf(buf, FMT_NUM_MAX, "nan");
+		return fmt_literal(buf, "nan");
 	if (isinf(v))
-		return (size_t)snprintf(buf, FMT_NUM_MAX, v < 0 ? "-inf" : "inf");
+		return fmt_literal(buf, v < 0 ? "-inf" : "inf");
 	if (v == 0)
-		return (size_t)snprintf(buf, FMT_NUM_MAX, signbit(v) ? "-0.0" : "0.0");
+		return fmt_literal(buf, signbit(v) ? "-0.0" : "0.0");
 	/* Integral values below 1e16 print as "N.0": skip the digit search. */
 	if (fabs(v) < 1e16 && v == (double)(int64_t)v) {
 		k = (int)fmt_i64(buf, (int64_t)v);
