@@ -59,28 +59,33 @@ struct text_exporter {
 	struct col_value	 val;
 };
 
+/* Numbers are formatted straight into the line (room for the longest
+ * and its NUL first): most of a row's columns. */
 static int
 add_num_u(struct strbuf *sb, uint64_t u)
 {
-	char b[FMT_NUM_MAX];
-
-	return strbuf_add(sb, b, fmt_u64(b, u));
+	if (strbuf_reserve(sb, FMT_NUM_MAX) != 0)
+		return -1;
+	sb->len += fmt_u64(sb->p + sb->len, u);
+	return 0;
 }
 
 static int
 add_num_i(struct strbuf *sb, int64_t i)
 {
-	char b[FMT_NUM_MAX];
-
-	return strbuf_add(sb, b, fmt_i64(b, i));
+	if (strbuf_reserve(sb, FMT_NUM_MAX) != 0)
+		return -1;
+	sb->len += fmt_i64(sb->p + sb->len, i);
+	return 0;
 }
 
 static int
 add_num_d(struct strbuf *sb, double d)
 {
-	char b[FMT_NUM_MAX];
-
-	return strbuf_add(sb, b, fmt_double(b, d));
+	if (strbuf_reserve(sb, FMT_NUM_MAX) != 0)
+		return -1;
+	sb->len += fmt_double(sb->p + sb->len, d);
+	return 0;
 }
 
 static int

@@ -24,6 +24,11 @@ fmt_u64(char *buf, uint64_t v)
 	char tmp[24];
 	size_t n = sizeof(tmp), len;
 
+	if (v < 10) {		/* most counters of most flows */
+		buf[0] = (char)('0' + v);
+		buf[1] = '\0';
+		return 1;
+	}
 	/* Two digits per division: this runs for every number of every row. */
 	while (v >= 100) {
 		unsigned d = (unsigned)(v % 100) * 2;
