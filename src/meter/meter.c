@@ -66,10 +66,11 @@
 #define POLL_EMPTY_MS		500
 #define FLUSH_STALL_MS		5000	/* shutdown: export stage stuck */
 #define ROOM_WAIT_MS		10	/* export ring full: look again */
-/* The export thread is woken once this many records wait, or once the
- * oldest waited EXPORT_WAKE_MS (checked after every batch or read), not
- * for each record: a wake-up is a system call and two context switches,
- * and with flows ending all the time it was woken 39 k times a run. */
+/* The export thread is woken once this many records wait, at the end of
+ * a batch or read when EXPORT_WAKE_MS have passed since the last wake-up,
+ * and before the meter sleeps; not for each record: a wake-up is a system
+ * call and two context switches, and with flows ending all the time it
+ * was woken 39 k times a run. */
 #define EXPORT_WAKE_RECORDS	256
 #define EXPORT_WAKE_MS		10
 #define TRIM_MIN_BYTES		((size_t)16 << 20)
@@ -172,7 +173,7 @@ ring_full_wait(struct meter *m)
 }
 
 /* Wake the export thread for the records pushed since the last time:
- * now (force), or once they have waited EXPORT_WAKE_MS. */
+ * now (force), or if the last wake-up is EXPORT_WAKE_MS old. */
 static void
 export_wake(struct meter *m, bool force)
 {

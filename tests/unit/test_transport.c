@@ -73,25 +73,53 @@ send_msg(struct transport *t, unsigned i)
 	transport_send(t, buf, len, i % 5 + 1);
 }
 
+/* Messages first .. first + n - 1; their records. */
+static uint64_t
+send_msgs(struct transport *t, unsigned first, unsigned n)
+{
+	uint64_t records = 0;
+	unsigned i;
+
+	for (i = first; i < first + n; i++) {
+		send_msg(t, i);
+		records += i % 5 + 1;
+	}
+	return records;
+}
+
+/* Each of messages 0 .. n - 1 arrived as one datagram, whole and in
+ * order (waiting up to 5 s for each). */
+static void
+expect_msgs(int fd, unsigned n)
+{
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	uint8_t buf[2000];
+	unsigned i;
+	ssize_t len;
+
+	for (i = 0; i < n; i++) {
+		assert_int_equal(poll(&pfd, 1, 5000), 1);
+		len = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		assert_int_equal(len, 100 + 13 * (size_t)i % 1300);
+		assert_int_equal(buf[0], i & 0xff);
+		assert_int_equal(buf[len - 1], i & 0xff);
+	}
+}
+
 static void
 test_udp_batches_in_order(void **state)
 {
 	struct transport_stats ts;
 	struct transport *t;
-	uint64_t records = 0;
+	uint64_t records;
 	uint8_t buf[2000];
 	char port[16];
-	unsigned i;
-	ssize_t n;
 	int fd;
 
 	(void)state;
 	fd = bound_socket(port, sizeof(port));
 	t = open_udp(port);
-	for (i = 0; i < MSGS; i++) {
-		send_msg(t, i);
-		records += i % 5 + 1;
-	}
+	records = send_msgs(t, 0, MSGS);
 	/* Three full batches went out on their own; 4 messages wait. */
 	transport_stats(t, &ts);
 	assert_int_equal(ts.messages, 96);
@@ -101,13 +129,7 @@ test_udp_batches_in_order(void **state)
 	assert_int_equal(ts.records, records);
 	assert_int_equal(ts.messages_dropped, 0);
 	assert_int_equal(ts.records_dropped, 0);
-	/* Each datagram is one message, whole and in order. */
-	for (i = 0; i < MSGS; i++) {
-		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-		assert_int_equal(n, 100 + 13 * (size_t)i % 1300);
-		assert_int_equal(buf[0], i & 0xff);
-		assert_int_equal(buf[n - 1], i & 0xff);
-	}
+	expect_msgs(fd, MSGS);
 	assert_true(recv(fd, buf, sizeof(buf), MSG_DONTWAIT) < 0);
 	/* Closing sends what is batched. */
 	send_msg(t, 7);
@@ -152,7 +174,7 @@ test_udp_refused_counted_once(void **state)
 /*
  * Started (transport_start()): a sender thread sends the batches.  The
  * datagrams arrive whole and in order; counters are exact once closed;
- * 20 000 messages (over 300 batches, the ring holds 8) make the export
+ * 20 000 messages (over 600 batches, the ring holds 32) make the export
  * side wait for room and go on, none dropped.
  */
 static void
@@ -160,35 +182,18 @@ test_udp_sender_thread(void **state)
 {
 	struct transport_stats ts;
 	struct transport *t;
-	uint64_t records = 0;
-	uint8_t buf[2000];
+	uint64_t records;
 	char port[16], err[256];
-	unsigned i;
-	ssize_t n;
 	int fd;
 
 	(void)state;
 	fd = bound_socket(port, sizeof(port));
 	t = open_udp(port);
 	assert_int_equal(transport_start(t, err, sizeof(err)), 0);
-	for (i = 0; i < MSGS; i++) {
-		send_msg(t, i);
-		records += i % 5 + 1;
-	}
+	records = send_msgs(t, 0, MSGS);
 	transport_flush(t);
-	for (i = 0; i < MSGS; i++) {
-		struct pollfd pfd = { fd, POLLIN, 0 };
-
-		assert_int_equal(poll(&pfd, 1, 5000), 1);
-		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-		assert_int_equal(n, 100 + 13 * (size_t)i % 1300);
-		assert_int_equal(buf[0], i & 0xff);
-		assert_int_equal(buf[n - 1], i & 0xff);
-	}
-	for (i = 0; i < 20000; i++) {
-		send_msg(t, i);
-		records += i % 5 + 1;
-	}
+	expect_msgs(fd, MSGS);
+	records += send_msgs(t, 0, 20000);
 	assert_int_equal(transport_close(t, 0, &ts, NULL, 0), 0);
 	assert_int_equal(ts.messages, MSGS + 20000);
 	assert_int_equal(ts.records, records);
