@@ -642,9 +642,7 @@ udp_publish(struct transport *t, bool force)
 		return;
 	if (t->uring == NULL) {
 		udp_send_batch(t, t->cur);
-		t->cur->n = 0;
-		t->cur->bytes = 0;
-		t->cur = NULL;
+		t->cur = NULL;		/* udp_batch_get() empties it */
 		return;
 	}
 	ring_push_end(t->uring);

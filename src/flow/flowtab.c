@@ -410,6 +410,15 @@ flowtab_probe_init(const struct flowtab *ft, const struct pkt_view *pv,
 }
 
 void
+flowtab_probe_from_key(const struct flowtab *ft, const struct flow_key *key,
+    uint8_t src_end, struct flowtab_probe *p)
+{
+	p->key = *key;
+	p->src_end = src_end;
+	p->hash = key_hash(ft, key);
+}
+
+void
 flowtab_prefetch_bucket(const struct flowtab *ft, const struct flowtab_probe *p)
 {
 	__builtin_prefetch(&ft->buckets[p->hash & ft->bucket_mask]);

@@ -95,6 +95,10 @@ struct flowtab_probe {
 
 void flowtab_probe_init(const struct flowtab *ft, const struct pkt_view *pv,
     struct flowtab_probe *p);
+/* The same from a key already made by flow_key_from_pkt() (the reader's,
+ * dispatch.c): only this table's seeded hash is computed. */
+void flowtab_probe_from_key(const struct flowtab *ft,
+    const struct flow_key *key, uint8_t src_end, struct flowtab_probe *p);
 /* flowtab_lookup() for a probe of pv made by flowtab_probe_init(). */
 struct flow *flowtab_lookup_probe(struct flowtab *ft,
     const struct flowtab_probe *p, const struct pkt_view *pv,

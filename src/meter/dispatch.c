@@ -26,8 +26,8 @@
 #include "ring.h"
 #include "wake.h"
 
-/* Batch slots per meter: 64 x ~180 KiB of address space (what is touched
- * follows the packets' sizes: ~7 MiB a meter for 128-byte snaps).  Deep
+/* Batch slots per meter: 64 x ~204 KiB of address space (what is touched
+ * follows the packets' sizes: ~9 MiB a meter for 128-byte snaps).  Deep
  * enough that one meter's full ring seldom holds up the reader while
  * the other meter runs dry: with 16, 15 % of both cores sat idle. */
 #define RING_BATCHES	64
@@ -263,7 +263,7 @@ dispatch_packet(void *arg, const struct cap_pkt *h, const uint8_t *frame)
 		d->clock_ms = t;
 	else
 		t = d->clock_ms;
-	flow_key_from_pkt(&pv, &key, &src_end);
+	flow_key_from_pkt(&pv, &key, &src_end);	/* once: the meter uses it */
 	q = &d->q[key_meter(&key, d->conf.nmeters)];
 	len = ((uint32_t)pv.l3_len + 7) & ~(uint32_t)7;
 	if (q->cur != NULL && (q->cur->n == DISPATCH_BATCH_PKTS ||
@@ -273,6 +273,8 @@ dispatch_packet(void *arg, const struct cap_pkt *h, const uint8_t *frame)
 	p = &b->pkt[b->n++];
 	p->pv = pv;
 	p->pv.l3 = NULL;
+	p->key = key;
+	p->src_end = src_end;
 	p->t_ms = t;
 	p->usec = (uint32_t)h->ts_usec;
 	p->off = b->used;

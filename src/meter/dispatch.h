@@ -13,8 +13,8 @@
  * packet of a flow can land elsewhere.
  *
  * Packets travel to each meter in batches through an SPSC ring of batch
- * slots (no lock, no allocation per packet): the decoded view and the
- * bytes from the IP header on (all that the flow table, the features and
+ * slots (no lock, no allocation per packet): the decoded view, its flow
+ * key (made once, here) and the bytes from the IP header on (all that the flow table, the features and
  * nDPI read) are copied into the meter's current slot, which is published
  * when it holds DISPATCH_BATCH_PKTS packets or its bytes are full, and
  * after every read of the capture.  A meter thread sleeps on an eventfd
@@ -41,6 +41,7 @@
 #include <stdint.h>
 
 #include "decode.h"
+#include "flow.h"
 
 #define DISPATCH_BATCH_PKTS	512
 /* Room for any packet: l3_len is at most 65535. */
@@ -53,6 +54,8 @@ struct meter_snapshot;
 
 struct dispatch_pkt {
 	struct pkt_view	pv;	/* l3 is set by the meter: data + off */
+	struct flow_key	key;	/* the reader's, for the meter's lookup */
+	uint8_t		src_end;
 	uint64_t	t_ms;	/* the reader's clock at this packet */
 	uint32_t	off;
 	uint32_t	usec;	/* the packet's ts_usec (plugins' time_us) */

@@ -481,15 +481,18 @@ meter_batch(struct meter *m, const struct dispatch_batch *b)
 	/* A software pipeline over the batch: packet i + 6's bucket, i + 4's
 	 * entry and i + 2's LRU neighbours are fetched while packet i is
 	 * metered.  The batch is known ahead, unlike packets read one at a
-	 * time; each packet's key and hash are computed once, in its probe.
-	 * The key reads the addresses and ports only, not pv.l3. */
+	 * time; each packet's key comes from the reader (which made it to pick
+	 * the meter), its hash with this table's seed is computed once. */
 	for (i = 0; i < n && i < PREFETCH_BUCKET; i++) {
-		flowtab_probe_init(m->ft, &b->pkt[i].pv, &probe[i]);
+		flowtab_probe_from_key(m->ft, &b->pkt[i].key, b->pkt[i].src_end,
+		    &probe[i]);
 		flowtab_prefetch_bucket(m->ft, &probe[i]);
 	}
 	for (i = 0; i < n; i++) {
 		if (i + PREFETCH_BUCKET < n) {
-			flowtab_probe_init(m->ft, &b->pkt[i + PREFETCH_BUCKET].pv,
+			flowtab_probe_from_key(m->ft,
+			    &b->pkt[i + PREFETCH_BUCKET].key,
+			    b->pkt[i + PREFETCH_BUCKET].src_end,
 			    &probe[i + PREFETCH_BUCKET]);
 			flowtab_prefetch_bucket(m->ft, &probe[i + PREFETCH_BUCKET]);
 		}
