@@ -84,8 +84,9 @@ struct flow *flowtab_lookup(struct flowtab *ft, const struct pkt_view *pv,
     uint64_t now_ms, enum flow_dir *dir);
 
 /*
- * A packet's flow key and hash, computed once by flowtab_probe_init() for
- * the prefetches and the lookup of a batched packet (meter_batch()).
+ * A packet's flow key and hash, computed once for the prefetches and the
+ * lookup: flowtab_probe_init() from the packet, flowtab_probe_from_key()
+ * from a key the reader made (meter_batch()).
  */
 struct flowtab_probe {
 	struct flow_key	key;
